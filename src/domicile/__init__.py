@@ -1,0 +1,1 @@
+"""domicile: keep each country's personal data at home."""
