@@ -1,0 +1,1 @@
+"""Residency cells: a named store in one country, its schema and its keys."""

@@ -1,0 +1,1 @@
+"""The ``domicile`` command line (Typer + Rich): a thin adapter over the library."""

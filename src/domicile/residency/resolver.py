@@ -1,0 +1,181 @@
+"""Residency resolver: a subject's home jurisdiction, decided from signals.
+
+Signals, strongest first: declared citizenship, declared residence, the phone
+number's country (``phonenumbers``; +7 is shared, and a Kazakh +7 7xx number is
+never taken for Russian), the IP country if the caller gives one.
+
+Rules (conservative, PD-LOC-3; 152-FZ art. 18 part 5):
+
+1. A STRONG signal for a country pack homes the subject there; if several packs
+   hold strong signals, the strictest (lowest ``PRIORITY``) wins — so a strong RU
+   signal always wins.
+2. Otherwise a WEAK signal (IP) homes the subject in that pack, unless a strong
+   signal names some other country (then the weak signal is outweighed).
+3. Otherwise the catch-all pack (GLOBAL).
+
+The decision carries its evidence: which signals pointed where and which rule
+fired. Evidence holds countries and signal kinds only, never the phone digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+from domicile.core.errors import InputError
+from domicile.jurisdictions.base import Jurisdiction, SignalKind, Strength
+from domicile.jurisdictions.registry import PackRegistry
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What is known about where a subject belongs. All optional.
+
+    ``citizenship`` may hold several countries (dual citizens).
+    """
+
+    citizenship: tuple[str, ...] = ()
+    residence: str | None = None
+    phone: str | None = None
+    ip_country: str | None = None
+
+    @classmethod
+    def from_mapping(cls, raw: object) -> Signals:
+        """Build from a JSON-like mapping; raises InputError on a wrong shape."""
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise InputError("signals must be a JSON object")
+        unknown = set(raw) - {"citizenship", "residence", "phone", "ip_country"}
+        if unknown:
+            raise InputError(f"unknown signal(s): {', '.join(sorted(unknown))}")
+        cit = raw.get("citizenship", ())
+        if isinstance(cit, str):
+            cit = (cit,)
+        if not isinstance(cit, list | tuple) or not all(isinstance(c, str) for c in cit):
+            raise InputError("signal 'citizenship' must be a country code or a list of them")
+        for key in ("residence", "phone", "ip_country"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise InputError(f"signal {key!r} must be a string")
+        return cls(
+            citizenship=tuple(_country(c, "citizenship") for c in cit),
+            residence=_country(raw["residence"], "residence") if raw.get("residence") else None,
+            phone=raw.get("phone"),
+            ip_country=_country(raw["ip_country"], "ip_country") if raw.get("ip_country") else None,
+        )
+
+
+def _country(code: str, what: str) -> str:
+    code = code.strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        raise InputError(f"signal {what!r} must be an ISO 3166 alpha-2 country code")
+    return code
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One signal as the resolver read it (PD-free: kind and country only)."""
+
+    kind: SignalKind
+    country: str | None
+    strength: Strength | None
+    pack: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ResidencyDecision:
+    """Where a subject is homed, why, and on what evidence."""
+
+    jurisdiction: str
+    rule: str
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    def summary(self) -> dict[str, object]:
+        """A PD-free, JSON-ready account of the decision."""
+        return {
+            "jurisdiction": self.jurisdiction,
+            "rule": self.rule,
+            "evidence": [
+                {"kind": e.kind.value, "country": e.country, "strength": e.strength, "pack": e.pack}
+                for e in self.evidence
+            ],
+        }
+
+
+def phone_country(number: str) -> str | None:
+    """ISO country of a phone number, or None when it is not a valid number.
+
+    ``+7 7xx`` resolves to KZ and ``+7 9xx`` to RU through libphonenumber's
+    metadata, not by prefix guessing.
+    """
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return region if region and region != "ZZ" else None
+
+
+class ResidencyResolver:
+    """Applies the rules above over the registered jurisdiction packs."""
+
+    def __init__(self, packs: PackRegistry) -> None:
+        self._packs = packs
+
+    def _pack_for(self, country: str | None) -> type[Jurisdiction] | None:
+        if country is None:
+            return None
+        for pack in self._packs.country_packs():
+            if country in pack.COUNTRIES:
+                return pack
+        return None
+
+    def _evidence(self, signals: Signals) -> list[Evidence]:
+        found: list[tuple[SignalKind, str | None, str]] = [
+            (SignalKind.CITIZENSHIP, c, "declared") for c in signals.citizenship
+        ]
+        if signals.residence:
+            found.append((SignalKind.RESIDENCE, signals.residence, "declared"))
+        if signals.phone:
+            country = phone_country(signals.phone)
+            found.append((SignalKind.PHONE, country, "libphonenumber" if country else "unparseable"))
+        if signals.ip_country:
+            found.append((SignalKind.IP, signals.ip_country, "caller-supplied"))
+        out: list[Evidence] = []
+        for kind, country, note in found:
+            pack = self._pack_for(country)
+            strength = pack.strength(kind) if pack else _default_strength(kind)
+            out.append(Evidence(kind, country, strength, pack.CODE if pack else None, note))
+        return out
+
+    def resolve(self, signals: Signals) -> ResidencyDecision:
+        """Decide the home jurisdiction of a subject from *signals*."""
+        evidence = tuple(self._evidence(signals))
+        for pack in self._packs.country_packs():  # strictest first
+            strong = [e for e in evidence if e.pack == pack.CODE and e.strength == Strength.STRONG]
+            if strong:
+                return ResidencyDecision(pack.CODE, f"strong:{strong[0].kind.value}", evidence)
+        strong_elsewhere = any(
+            e.strength == Strength.STRONG and e.country is not None and e.pack is None for e in evidence
+        )
+        outweighed = False
+        for pack in self._packs.country_packs():
+            weak = [e for e in evidence if e.pack == pack.CODE and e.strength == Strength.WEAK]
+            if weak and not strong_elsewhere:
+                return ResidencyDecision(pack.CODE, f"weak:{weak[0].kind.value}", evidence)
+            outweighed = outweighed or bool(weak)
+        rule = "outweighed-weak" if outweighed else ("catch-all" if evidence else "no-evidence")
+        return ResidencyDecision(self._packs.catch_all.CODE, rule, evidence)
+
+    def packs(self) -> Sequence[str]:
+        return list(self._packs)
+
+
+def _default_strength(kind: SignalKind) -> Strength:
+    """Strength of a signal for a country no pack claims (it may outweigh weak ones)."""
+    return Strength.WEAK if kind is SignalKind.IP else Strength.STRONG
