@@ -17,9 +17,7 @@ import sqlalchemy as sa
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
-PG_ADMIN_URL = os.environ.get(
-    "DOMICILE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("DOMICILE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

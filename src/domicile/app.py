@@ -13,6 +13,7 @@ from domicile.core.errors import ConfigError
 from domicile.jurisdictions.registry import PackRegistry, default_registry
 from domicile.service import Domicile
 from domicile.settings import DomicileSettings
+from domicile.vault.fields import FieldSchema
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ def init_data_dir(settings: DomicileSettings, cells: CellsFile | None = None) ->
 
 
 def open_domicile(
-    settings: DomicileSettings, clock: Clock | None = None, packs: PackRegistry | None = None
+    settings: DomicileSettings,
+    clock: Clock | None = None,
+    packs: PackRegistry | None = None,
+    schema: FieldSchema | None = None,
 ) -> Domicile:
     """Open every configured cell (schemas must be current) and build the facade."""
     config = load_cells_file(settings.resolved_cells_file())
@@ -75,4 +79,6 @@ def open_domicile(
         for c in cells:
             c.close()
         raise
-    return Domicile(cells, packs or default_registry(), token_domain=config.token_domain, clock=clock)
+    return Domicile(
+        cells, packs or default_registry(), schema=schema, token_domain=config.token_domain, clock=clock
+    )

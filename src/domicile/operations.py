@@ -54,14 +54,31 @@ def rotate_keys(
         with cell.session() as s:
             rows = s.store.records_below_version(target, after, batch)
             if not rows:
-                s.audit.append([dom._event(actor, "keys.rotate", "key-rotation", None, version=target,
-                                           rewrapped=done, reencrypted=reenc)])
+                s.audit.append(
+                    [
+                        dom._event(
+                            actor,
+                            "keys.rotate",
+                            "key-rotation",
+                            None,
+                            version=target,
+                            rewrapped=done,
+                            reencrypted=reenc,
+                        )
+                    ]
+                )
                 break
             for row in rows:
                 if reencrypt:
                     record: Record = cipher.open(row)
-                    new = cipher.seal(row.subject_id, row.jurisdiction, record, dom.now(),
-                                      row.record_version + 1, row.created_at)
+                    new = cipher.seal(
+                        row.subject_id,
+                        row.jurisdiction,
+                        record,
+                        dom.now(),
+                        row.record_version + 1,
+                        row.created_at,
+                    )
                     s.store.replace_record(new)
                     s.store.delete_index(row.subject_id)
                     s.store.insert_index(cipher.index_rows(row.subject_id, record.fields, target))
@@ -71,8 +88,19 @@ def rotate_keys(
                 done += 1
             after = rows[-1].subject_id
             batches += 1
-            s.audit.append([dom._event(actor, "keys.rewrap_batch", "key-rotation", None, version=target,
-                                       rows=len(rows), reencrypt=reencrypt)])
+            s.audit.append(
+                [
+                    dom._event(
+                        actor,
+                        "keys.rewrap_batch",
+                        "key-rotation",
+                        None,
+                        version=target,
+                        rows=len(rows),
+                        reencrypt=reencrypt,
+                    )
+                ]
+            )
         if progress:
             progress(done)
     return RotateResult(cell_name, target, done, reenc, batches)
@@ -91,7 +119,8 @@ def verify_audit(dom: Domicile, cell_name: str, anchor: str | None = None) -> Ve
 def audit_head(dom: Domicile, cell_name: str) -> AuditHead | None:
     cell = dom.cell(cell_name)
     with cell.session() as s:
-        return s.audit.head()
+        head: AuditHead | None = s.audit.head()
+    return head
 
 
 @dataclass(frozen=True)
@@ -124,16 +153,54 @@ def cells_status(dom: Domicile) -> list[CellStatus]:
             with cell.session() as s:
                 counts = s.store.counts()
                 fp = s.store.get_meta("key_fingerprint_v1")
-                head = s.audit.head()
             versions = cell.keys.versions()
-            matches = None if fp is None else fp == cell.keys.fingerprint(versions[0])
-            out.append(CellStatus(
-                cell.name, cell.jurisdiction, cell.location, cell.backend, True, schema, versions,
-                cell.keys.current_version(), matches, counts.subjects, counts.erased, counts.tokens,
-                counts.by_key_version, head.to_anchor() if head else None,
-            ))
         except (DomicileError, sa.exc.SQLAlchemyError) as exc:
             msg = exc.message if isinstance(exc, DomicileError) else type(exc).__name__
-            out.append(CellStatus(cell.name, cell.jurisdiction, cell.location, cell.backend, False, schema, [],
-                                  None, None, None, None, None, {}, None, msg))
+            out.append(
+                CellStatus(
+                    cell.name,
+                    cell.jurisdiction,
+                    cell.location,
+                    cell.backend,
+                    False,
+                    schema,
+                    [],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    {},
+                    None,
+                    msg,
+                )
+            )
+            continue
+        matches = None if fp is None else fp == cell.keys.fingerprint(versions[0])
+        problems = [] if matches is not False else ["key file does not match the cell"]
+        head = None
+        try:
+            with cell.session() as s:
+                head = s.audit.head()
+        except DomicileError as exc:
+            problems.append(f"audit: {exc.message}")
+        out.append(
+            CellStatus(
+                cell.name,
+                cell.jurisdiction,
+                cell.location,
+                cell.backend,
+                True,
+                schema,
+                versions,
+                cell.keys.current_version(),
+                matches,
+                counts.subjects,
+                counts.erased,
+                counts.tokens,
+                counts.by_key_version,
+                head.to_anchor() if head else None,
+                "; ".join(problems) or None,
+            )
+        )
     return out

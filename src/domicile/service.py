@@ -66,6 +66,17 @@ class PutResult:
 
 
 @dataclass(frozen=True)
+class PlannedSubject:
+    """A validated subject with its decided home, not yet written."""
+
+    subject_id: str
+    values: dict[str, str]
+    signals: Signals
+    decision: ResidencyDecision
+    cell: str
+
+
+@dataclass(frozen=True)
 class SubjectView:
     subject_id: str
     cell: str
@@ -176,8 +187,9 @@ class Domicile:
         issue_tokens: bool = True,
     ) -> PutResult:
         """Store a new subject's PD in its home cell; return its id and tokens."""
-        return self.put_many([(values, signals or Signals())], actor=actor, purpose=purpose,
-                             issue_tokens=issue_tokens)[0]
+        return self.put_many(
+            [(values, signals or Signals())], actor=actor, purpose=purpose, issue_tokens=issue_tokens
+        )[0]
 
     def put_many(
         self,
@@ -192,43 +204,67 @@ class Domicile:
         Every item is validated before anything is written, so a bad item
         leaves every cell unchanged.
         """
-        check_actor(actor)
-        check_purpose(purpose)
-        now = self.now()
-        planned: list[tuple[str, dict[str, str], Signals, ResidencyDecision, Cell]] = []
+        return self.store_planned(self.plan(items), actor=actor, purpose=purpose, issue_tokens=issue_tokens)
+
+    def plan(self, items: Iterable[tuple[Mapping[str, object], Signals]]) -> list[PlannedSubject]:
+        """Validate subjects and decide their home cells; writes nothing."""
+        planned: list[PlannedSubject] = []
         for raw, signals in items:
             values = self.schema.validate(raw)
             decision = self.resolve(values, signals)
-            planned.append((new_subject_id(), values, signals, decision, self.home_cell(decision.jurisdiction)))
-        results: list[PutResult] = []
-        by_cell: dict[str, list[int]] = {}
-        for i, p in enumerate(planned):
-            by_cell.setdefault(p[4].name, []).append(i)
-        out: dict[int, PutResult] = {}
-        for cell_name, idxs in by_cell.items():
+            home = self.home_cell(decision.jurisdiction).name
+            planned.append(PlannedSubject(new_subject_id(), values, signals, decision, home))
+        return planned
+
+    def store_planned(
+        self, planned: Sequence[PlannedSubject], *, actor: str, purpose: str, issue_tokens: bool = False
+    ) -> list[PutResult]:
+        """Encrypt, index, audit and insert subjects planned by :meth:`plan` (PD-LOC-1)."""
+        check_actor(actor)
+        check_purpose(purpose)
+        now = self.now()
+        by_cell: dict[str, list[PlannedSubject]] = {}
+        for p in planned:
+            by_cell.setdefault(p.cell, []).append(p)
+        out: dict[str, PutResult] = {}
+        for cell_name, group in by_cell.items():
             cell = self.cells[cell_name]
             cipher = self.cipher(cell_name)
             rows, index, events = [], [], []
-            for i in idxs:
-                sid, values, signals, decision, _ = planned[i]
-                rows.append(cipher.seal(sid, decision.jurisdiction, Record(values, _signals_dict(signals)), now))
-                index.extend(cipher.index_rows(sid, values))
+            for p in group:
+                rows.append(
+                    cipher.seal(
+                        p.subject_id, p.decision.jurisdiction, Record(p.values, _signals_dict(p.signals)), now
+                    )
+                )
+                index.extend(cipher.index_rows(p.subject_id, p.values))
                 events.append(
-                    self._event(actor, "subject.put", purpose, sid, fields=",".join(sorted(values)),
-                                jurisdiction=decision.jurisdiction, rule=decision.rule)
+                    self._event(
+                        actor,
+                        "subject.put",
+                        purpose,
+                        p.subject_id,
+                        fields=",".join(sorted(p.values)),
+                        jurisdiction=p.decision.jurisdiction,
+                        rule=p.decision.rule,
+                    )
                 )
             with cell.session() as s:
                 s.store.insert_records(rows)
                 s.store.insert_index(index)
                 s.audit.append(events)
-                for i in idxs:
-                    sid, values, _, decision, _ = planned[i]
-                    tokens = self._issue_default_tokens(s, sid, values, now) if issue_tokens else {}
-                    out[i] = PutResult(sid, cell_name, decision.jurisdiction, decision, tokens)
-        results = [out[i] for i in range(len(planned))]
-        return results
+                for p in group:
+                    tokens = (
+                        self._issue_default_tokens(s, p.subject_id, p.values, now) if issue_tokens else {}
+                    )
+                    out[p.subject_id] = PutResult(
+                        p.subject_id, cell_name, p.decision.jurisdiction, p.decision, tokens
+                    )
+        return [out[p.subject_id] for p in planned]
 
-    def _issue_default_tokens(self, s: CellSession, sid: str, values: Mapping[str, str], now: str) -> dict[str, str]:
+    def _issue_default_tokens(
+        self, s: CellSession, sid: str, values: Mapping[str, str], now: str
+    ) -> dict[str, str]:
         from domicile.tokens.service import default_kind, issue_token
 
         return {
@@ -236,7 +272,9 @@ class Domicile:
             for name, value in values.items()
         }
 
-    def get(self, subject_id: str, fields: Sequence[str] | None = None, *, actor: str, purpose: str) -> SubjectView:
+    def get(
+        self, subject_id: str, fields: Sequence[str] | None = None, *, actor: str, purpose: str
+    ) -> SubjectView:
         """Read (decrypt) a subject's PD in its home cell; audited with the purpose."""
         check_actor(actor)
         check_purpose(purpose)
@@ -277,11 +315,15 @@ class Domicile:
             assert row is not None
             record = cipher.open(row)
             merged = Record({**record.fields, **clean}, record.signals)
-            new_row = cipher.seal(subject_id, row.jurisdiction, merged, now, row.record_version + 1, row.created_at)
+            new_row = cipher.seal(
+                subject_id, row.jurisdiction, merged, now, row.record_version + 1, row.created_at
+            )
             s.store.replace_record(new_row)
             s.store.delete_index(subject_id)
             s.store.insert_index(cipher.index_rows(subject_id, merged.fields))
-            s.audit.append([self._event(actor, "subject.patch", purpose, subject_id, fields=",".join(sorted(clean)))])
+            s.audit.append(
+                [self._event(actor, "subject.patch", purpose, subject_id, fields=",".join(sorted(clean)))]
+            )
         from domicile.residency.rehome import update_residency
 
         update_residency(self, subject_id, None, actor=actor)
@@ -309,7 +351,9 @@ class Domicile:
             digests = self.cipher(name).query_digests(field_name, value)
             with cell.session() as s:
                 found = s.store.find_subjects(digests)
-                s.audit.append([self._event(actor, "subject.find", purpose, None, field=field_name, hits=len(found))])
+                s.audit.append(
+                    [self._event(actor, "subject.find", purpose, None, field=field_name, hits=len(found))]
+                )
             hits.extend(FindHit(sid, name) for sid in found)
         return hits
 
@@ -329,8 +373,9 @@ class Domicile:
         entry = cell.ledger.append(subject_id, reason, self.now(), row.record_version)
         with cell.session() as s:
             dead = self._shred(s, subject_id)
-            s.audit.append([self._event(actor, "subject.erase", reason, subject_id, ledger_seq=entry.seq,
-                                        tokens=dead)])
+            s.audit.append(
+                [self._event(actor, "subject.erase", reason, subject_id, ledger_seq=entry.seq, tokens=dead)]
+            )
         return EraseResult(subject_id, cell.name, entry.seq, dead)
 
     def _shred(self, s: CellSession, subject_id: str) -> int:
@@ -338,8 +383,17 @@ class Domicile:
         if row is None:
             return 0
         s.store.replace_record(
-            VaultRow(row.subject_id, row.jurisdiction, row.key_version, None, None, row.record_version,
-                     row.created_at, self.now(), self.now())
+            VaultRow(
+                row.subject_id,
+                row.jurisdiction,
+                row.key_version,
+                None,
+                None,
+                row.record_version,
+                row.created_at,
+                self.now(),
+                self.now(),
+            )
         )
         s.store.delete_index(subject_id)
         return len(s.store.tokens_of(subject_id))
@@ -362,8 +416,15 @@ class Domicile:
                     else:
                         continue
                     s.audit.append(
-                        [self._event(actor, "subject.erase.replay", "erasure-replay", entry.subject_id,
-                                     reason=entry.reason)]
+                        [
+                            self._event(
+                                actor,
+                                "subject.erase.replay",
+                                "erasure-replay",
+                                entry.subject_id,
+                                reason=entry.reason,
+                            )
+                        ]
                     )
                     redone += 1
                 s.audit.append([self._event(actor, "ledger.replay", "erasure-replay", None, redone=redone)])

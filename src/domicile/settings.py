@@ -17,9 +17,7 @@ class DomicileSettings(BaseSettings):
         default=Path("domicile-data"),
         description="Data folder: cells file, SQLite cells, key files, erasure ledgers.",
     )
-    cells_file: Path | None = Field(
-        default=None, description="Cells file; default <data_dir>/cells.yaml."
-    )
+    cells_file: Path | None = Field(default=None, description="Cells file; default <data_dir>/cells.yaml.")
     actor: str = Field(
         default="cli", description="Who is acting, as written to the audit log (an id, never a name)."
     )

@@ -59,7 +59,9 @@ class CellConfig(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         if not CELL_NAME.match(v):
-            raise ValueError("cell names are 2-32 lower-case letters, digits and dashes, starting with a letter")
+            raise ValueError(
+                "cell names are 2-32 lower-case letters, digits and dashes, starting with a letter"
+            )
         return v
 
     @field_validator("jurisdiction")

@@ -39,7 +39,13 @@ class Cell(ABC):
     """A named store in one country."""
 
     def __init__(
-        self, name: str, jurisdiction: str, location: str, keys: KeyProvider, ledger: ErasureLedger, clock: Clock
+        self,
+        name: str,
+        jurisdiction: str,
+        location: str,
+        keys: KeyProvider,
+        ledger: ErasureLedger,
+        clock: Clock,
     ) -> None:
         self.name = name
         self.jurisdiction = jurisdiction
@@ -104,7 +110,9 @@ class SqlCell(Cell):
         try:
             with self.engine.begin() as conn:
                 yield CellSession(
-                    self, SqlCellStore(conn), SqlAuditStore(conn, self.name, self.keys.audit_key(), now=self.clock.now)
+                    self,
+                    SqlCellStore(conn),
+                    SqlAuditStore(conn, self.name, self.keys.audit_key(), now=self.clock.now),
                 )
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cell {self.name!r}: database error ({_first_line(exc.orig)})") from None

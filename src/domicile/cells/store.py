@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -113,6 +113,13 @@ class CellStore(ABC):
     def counts(self) -> CellCounts: ...
 
 
+_FIND = (
+    sa.select(blind_index.c.subject_id)
+    .where(blind_index.c.digest.in_(sa.bindparam("digests", expanding=True)))
+    .distinct()
+)
+
+
 class SqlCellStore(CellStore):
     """:class:`CellStore` over a SQLAlchemy connection inside the caller's transaction."""
 
@@ -121,7 +128,7 @@ class SqlCellStore(CellStore):
 
     def insert_records(self, rows: Sequence[VaultRow]) -> None:
         if rows:
-            self.conn.execute(vault_records.insert(), [asdict(r) for r in rows])
+            self.conn.execute(vault_records.insert(), [dict(vars(r)) for r in rows])
 
     def get_record(self, subject_id: str) -> VaultRow | None:
         row = self.conn.execute(
@@ -130,7 +137,7 @@ class SqlCellStore(CellStore):
         return VaultRow(**row._mapping) if row else None
 
     def replace_record(self, row: VaultRow) -> None:
-        values = asdict(row)
+        values = dict(vars(row))
         subject_id = values.pop("subject_id")
         self.conn.execute(
             vault_records.update().where(vault_records.c.subject_id == subject_id).values(**values)
@@ -154,7 +161,7 @@ class SqlCellStore(CellStore):
 
     def insert_index(self, rows: Sequence[IndexRow]) -> None:
         if rows:
-            self.conn.execute(blind_index.insert(), [asdict(r) for r in rows])
+            self.conn.execute(blind_index.insert(), [dict(vars(r)) for r in rows])
 
     def delete_index(self, subject_id: str) -> None:
         self.conn.execute(blind_index.delete().where(blind_index.c.subject_id == subject_id))
@@ -162,14 +169,12 @@ class SqlCellStore(CellStore):
     def find_subjects(self, digests: Sequence[bytes]) -> list[str]:
         if not digests:
             return []
-        rows = self.conn.execute(
-            sa.select(blind_index.c.subject_id).where(blind_index.c.digest.in_(list(digests))).distinct()
-        )
+        rows = self.conn.execute(_FIND, {"digests": list(digests)})
         return sorted(r[0] for r in rows)
 
     def insert_tokens(self, rows: Sequence[TokenRow]) -> None:
         if rows:
-            self.conn.execute(tokens.insert(), [asdict(r) for r in rows])
+            self.conn.execute(tokens.insert(), [dict(vars(r)) for r in rows])
 
     def get_tokens(self, token: str) -> list[TokenRow]:
         rows = self.conn.execute(sa.select(tokens).where(tokens.c.token == token))

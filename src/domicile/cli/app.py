@@ -41,8 +41,12 @@ DataDir = Annotated[
     typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-Purpose = Annotated[str, typer.Option("--purpose", help="Why the data is needed: an id such as support.ticket.")]
-Actor = Annotated[str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (an id, for the audit log).")]
+Purpose = Annotated[
+    str, typer.Option("--purpose", help="Why the data is needed: an id such as support.ticket.")
+]
+Actor = Annotated[
+    str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (an id, for the audit log).")
+]
 
 
 def _settings(data_dir: Path | None) -> DomicileSettings:
@@ -74,7 +78,9 @@ def _subject_input(obj: Any) -> tuple[dict[str, Any], Signals]:
         raise InputError('each subject must be a JSON object {"fields": {...}, "signals": {...}}')
     unknown = set(obj) - {"fields", "signals"}
     if unknown:
-        raise InputError(f"unknown key(s) {', '.join(sorted(unknown))}; expected 'fields' and optional 'signals'")
+        raise InputError(
+            f"unknown key(s) {', '.join(sorted(unknown))}; expected 'fields' and optional 'signals'"
+        )
     if "fields" not in obj:
         raise InputError("missing 'fields' object")
     return obj["fields"], Signals.from_mapping(obj.get("signals"))
@@ -89,16 +95,22 @@ def init(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     if json_out:
         emit(report, True)
         return
-    console.print(f"data folder: {report.data_dir}  cells file: {report.cells_file}"
-                  + (" (created)" if report.created_cells_file else " (kept)"))
+    console.print(
+        f"data folder: {report.data_dir}  cells file: {report.cells_file}"
+        + (" (created)" if report.created_cells_file else " (kept)")
+    )
     for name, jur, rev in report.cells:
         console.print(f"  cell {name:<12} jurisdiction {jur:<7} schema {rev}")
 
 
 @app.command()
 def put(
-    source: Annotated[str, typer.Argument(help='JSON file, or - for stdin: {"fields": {...}, "signals": {...}} '
-                                          "or a list of such objects.")] = "-",
+    source: Annotated[
+        str,
+        typer.Argument(
+            help='JSON file, or - for stdin: {"fields": {...}, "signals": {...}} or a list of such objects.'
+        ),
+    ] = "-",
     purpose: Purpose = "registration",
     actor: Actor = "cli",
     no_tokens: Annotated[bool, typer.Option("--no-tokens", help="Do not issue tokens.")] = False,
@@ -157,8 +169,12 @@ def patch(
 @app.command()
 def residency(
     subject_id: str,
-    signals: Annotated[str, typer.Option("--signals", help='JSON: {"citizenship": ["RU"], "residence": "DE", '
-                                         '"ip_country": "RU"}')],
+    signals: Annotated[
+        str,
+        typer.Option(
+            "--signals", help='JSON: {"citizenship": ["RU"], "residence": "DE", "ip_country": "RU"}'
+        ),
+    ],
     actor: Actor = "cli",
     data_dir: DataDir = None,
     json_out: JsonOut = False,
@@ -225,9 +241,13 @@ def detokenize(
 @app.command()
 def erase(
     subject_id: Annotated[str | None, typer.Argument(help="Subject to crypto-shred.")] = None,
-    replay: Annotated[bool, typer.Option("--replay", help="Re-apply the erasure ledger (after a restore).")] = False,
+    replay: Annotated[
+        bool, typer.Option("--replay", help="Re-apply the erasure ledger (after a restore).")
+    ] = False,
     cell: Annotated[str | None, typer.Option("--cell", help="With --replay: only this cell.")] = None,
-    reason: Annotated[str, typer.Option("--reason", help="Reason code, e.g. subject-request.")] = "subject-request",
+    reason: Annotated[
+        str, typer.Option("--reason", help="Reason code, e.g. subject-request.")
+    ] = "subject-request",
     actor: Actor = "cli",
     data_dir: DataDir = None,
     json_out: JsonOut = False,
@@ -250,10 +270,12 @@ def erase(
 def keys_rotate(
     cell: Annotated[str, typer.Option("--cell", help="Cell whose keys rotate.")],
     batch: Annotated[int, typer.Option("--batch", help="Rows per transaction.")] = 1000,
-    reencrypt: Annotated[bool, typer.Option("--reencrypt", help="New data keys and ciphertexts, not just re-wrap.")]
-    = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Finish an interrupted rotation; no new version.")]
-    = False,
+    reencrypt: Annotated[
+        bool, typer.Option("--reencrypt", help="New data keys and ciphertexts, not just re-wrap.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish an interrupted rotation; no new version.")
+    ] = False,
     actor: Actor = "cli",
     data_dir: DataDir = None,
     json_out: JsonOut = False,
@@ -261,9 +283,15 @@ def keys_rotate(
     """Add a key version and move every record onto it, batch by batch, while the cell stays online."""
     from domicile.operations import rotate_keys
 
-    result = rotate_keys(_open(data_dir), cell, actor=actor, batch=batch, reencrypt=reencrypt, add_version=not resume)
-    emit(result, json_out, f"cell {result.cell}: key version {result.new_version}; {result.rewrapped} record(s) "
-                           f"moved in {result.batches} batch(es)")
+    result = rotate_keys(
+        _open(data_dir), cell, actor=actor, batch=batch, reencrypt=reencrypt, add_version=not resume
+    )
+    emit(
+        result,
+        json_out,
+        f"cell {result.cell}: key version {result.new_version}; {result.rewrapped} record(s) "
+        f"moved in {result.batches} batch(es)",
+    )
 
 
 def _cells(dom: Any, cell: str | None) -> list[str]:
@@ -273,7 +301,9 @@ def _cells(dom: Any, cell: str | None) -> list[str]:
 @audit_app.command("verify")
 def audit_verify(
     cell: Annotated[str | None, typer.Option("--cell", help="Only this cell.")] = None,
-    anchor: Annotated[str | None, typer.Option("--anchor", help="A head printed earlier: CELL:SEQ:HASH.")] = None,
+    anchor: Annotated[
+        str | None, typer.Option("--anchor", help="A head printed earlier: CELL:SEQ:HASH.")
+    ] = None,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -282,13 +312,17 @@ def audit_verify(
     from domicile.operations import verify_audit
 
     dom = _open(data_dir)
-    reports = {name: verify_audit(dom, name, anchor if (cell or not anchor) else None) for name in _cells(dom, cell)}
+    reports = {
+        name: verify_audit(dom, name, anchor if (cell or not anchor) else None) for name in _cells(dom, cell)
+    }
     if json_out:
         emit(reports, True)
     else:
         for name, r in reports.items():
-            console.print(f"cell {name}: " + (f"ok, {r.checked} entries" if r.ok
-                                               else f"BROKEN at seq {r.first_bad_seq}: {r.problem}"))
+            console.print(
+                f"cell {name}: "
+                + (f"ok, {r.checked} entries" if r.ok else f"BROKEN at seq {r.first_bad_seq}: {r.problem}")
+            )
     bad = [(n, r) for n, r in reports.items() if not r.ok]
     if bad:
         name, r = bad[0]
@@ -306,8 +340,11 @@ def audit_head_cmd(
 
     dom = _open(data_dir)
     heads = {name: audit_head(dom, name) for name in _cells(dom, cell)}
-    emit({n: (h.to_anchor() if h else None) for n, h in heads.items()}, json_out,
-         "\n".join(h.to_anchor() if h else f"{n}: empty" for n, h in heads.items()))
+    emit(
+        {n: (h.to_anchor() if h else None) for n, h in heads.items()},
+        json_out,
+        "\n".join(h.to_anchor() if h else f"{n}: empty" for n, h in heads.items()),
+    )
 
 
 @cells_app.command("status")
@@ -319,13 +356,31 @@ def cells_status_cmd(data_dir: DataDir = None, json_out: JsonOut = False) -> Non
     if json_out:
         emit(rows, True)
         return
-    table = Table("cell", "jurisdiction", "backend", "ok", "schema", "keys", "subjects", "erased", "tokens",
-                  "audit head")
+    table = Table(
+        "cell",
+        "jurisdiction",
+        "backend",
+        "ok",
+        "schema",
+        "keys",
+        "subjects",
+        "erased",
+        "tokens",
+        "audit head",
+    )
     for r in rows:
-        table.add_row(r.name, r.jurisdiction, r.backend, "yes" if r.reachable else f"NO: {r.error}",
-                      r.schema or "-", f"v{r.current_key_version} of {len(r.key_versions)}" if r.key_versions else "-",
-                      str(r.subjects), str(r.erased), str(r.tokens),
-                      (r.audit_head or "-").split(":")[1] if r.audit_head else "-")
+        table.add_row(
+            r.name,
+            r.jurisdiction,
+            r.backend,
+            ("yes" if r.reachable else "NO") + (f": {r.error}" if r.error else ""),
+            r.schema or "-",
+            f"v{r.current_key_version} of {len(r.key_versions)}" if r.key_versions else "-",
+            str(r.subjects),
+            str(r.erased),
+            str(r.tokens),
+            (r.audit_head or "-").split(":")[1] if r.audit_head else "-",
+        )
     console.print(table)
 
 
@@ -336,7 +391,7 @@ def demo(
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Walk-through: store synthetic RU, KZ, DE and US users; show cells, the global side and the audit chain."""
+    """Walk-through: store synthetic RU, KZ, DE, US users; show cells, the global side, the audit chain."""
     from domicile.demo.walkthrough import render, run_walkthrough
 
     report = run_walkthrough(_settings(data_dir), per_origin=people, seed=seed)
@@ -360,11 +415,14 @@ def main(argv: list[str] | None = None) -> int:
         err.print("error: aborted", markup=False)
         return 1
     except typer.TyperException as exc:  # usage errors from the (vendored) click layer
-        message = getattr(exc, "format_message", lambda: str(exc))()
+        formatter = getattr(exc, "format_message", None)
+        message = formatter() if callable(formatter) else str(exc)
         err.print(f"error: {one_line(message)}", markup=False)
         return int(getattr(exc, "exit_code", USAGE)) or USAGE
     except Exception as exc:  # a bug: no traceback for the user, but say what kind
-        err.print(f"internal error: {type(exc).__name__} (run with DOMICILE_DEBUG=1 for details)", markup=False)
+        err.print(
+            f"internal error: {type(exc).__name__} (run with DOMICILE_DEBUG=1 for details)", markup=False
+        )
         import os
 
         if os.environ.get("DOMICILE_DEBUG"):
@@ -375,4 +433,3 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:  # pragma: no cover - console script
     sys.exit(main())
-

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domicile.app import init_data_dir, open_domicile
-from domicile.core.errors import SubjectErasedError
+from domicile.core.errors import InputError, SubjectErasedError
 from domicile.operations import audit_head, verify_audit
 from domicile.residency.resolver import Signals
 from domicile.settings import DomicileSettings
@@ -65,15 +65,15 @@ def _app_table(meta: sa.MetaData) -> sa.Table:
 
 def run_walkthrough(settings: DomicileSettings, per_origin: int = 3, seed: int = 7) -> WalkthroughReport:
     """Run the walk-through in the data folder of *settings* (creating it if needed)."""
+    if not 1 <= per_origin <= 10_000:
+        raise InputError("people per origin must be between 1 and 10000")
     init_data_dir(settings)
     dom = open_domicile(settings)
     app_db = settings.data_dir / "global-app" / "app.db"
     app_db.parent.mkdir(parents=True, exist_ok=True)
     report = WalkthroughReport(str(settings.data_dir), str(app_db))
     people = make_people(per_origin * len(ORIGINS), origins=ORIGINS, seed=seed)
-    items = [
-        (p.pd_fields(), Signals(citizenship=(p.citizenship,), residence=p.residence)) for p in people
-    ]
+    items = [(p.pd_fields(), Signals(citizenship=(p.citizenship,), residence=p.residence)) for p in people]
     results = dom.put_many(items, actor="demo", purpose="registration", issue_tokens=True)
     log.info("stored %d synthetic subjects", len(results))
 
@@ -89,7 +89,9 @@ def run_walkthrough(settings: DomicileSettings, per_origin: int = 3, seed: int =
             report.app_rows.append(row)
     engine.dispose()
     for person, r in zip(people, results, strict=True):
-        report.placements.append(Placement(person.origin, r.subject_id, r.cell, r.jurisdiction, r.decision.rule))
+        report.placements.append(
+            Placement(person.origin, r.subject_id, r.cell, r.jurisdiction, r.decision.rule)
+        )
 
     ru_index = next(i for i, p in enumerate(people) if p.origin == "RU")
     ru_person, ru_result = people[ru_index], results[ru_index]
@@ -122,11 +124,15 @@ def run_walkthrough(settings: DomicileSettings, per_origin: int = 3, seed: int =
 def render(report: WalkthroughReport, console: Console) -> None:
     """Print the walk-through for people."""
     console.print(f"[bold]domicile walk-through[/bold]  data folder: {report.data_dir}")
-    placed = Table("origin", "subject", "home cell", "jurisdiction", "rule", title="Where each user's PD lives")
+    placed = Table(
+        "origin", "subject", "home cell", "jurisdiction", "rule", title="Where each user's PD lives"
+    )
     for p in report.placements:
         placed.add_row(p.origin, p.subject_id, p.cell, p.jurisdiction, p.rule)
     console.print(placed)
-    app = Table("subject", "home cell", *APP_COLUMNS, title=f"What the global app holds ({report.app_database})")
+    app = Table(
+        "subject", "home cell", *APP_COLUMNS, title=f"What the global app holds ({report.app_database})"
+    )
     for row in report.app_rows:
         app.add_row(row["subject_id"][:12] + "…", row["home_cell"], *(row[f"{c}_token"] for c in APP_COLUMNS))
     console.print(app)
@@ -134,7 +140,9 @@ def render(report: WalkthroughReport, console: Console) -> None:
         f"blind-index search by phone found {report.search.get('hits')} "
         f"(expected {report.search.get('subject')}) without decrypting anything"
     )
-    console.print(f"detokenized one e-mail token for purpose support.contact: field {report.detokenized_field!r}")
+    console.print(
+        f"detokenized one e-mail token for purpose support.contact: field {report.detokenized_field!r}"
+    )
     console.print(
         f"erased {report.erased_subject}: now unreadable = {report.erased_unreadable} (data key destroyed)"
     )

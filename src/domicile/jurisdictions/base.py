@@ -75,7 +75,7 @@ class AdequacyList:
     as_of: str  # ISO date of the list version
 
 
-class Jurisdiction(ABC):  # noqa: B024 - a declarative base: packs override class data only
+class Jurisdiction(ABC):
     """One jurisdiction pack. Subclasses set class-level data only.
 
     ``COUNTRIES`` empty marks the catch-all pack (GLOBAL): it homes everyone no

@@ -76,11 +76,27 @@ def update_residency(dom: Domicile, subject_id: str, signals: Signals | None, *,
             current = s.store.get_record(subject_id)
             assert current is not None
             s.store.replace_record(
-                src_cipher.seal(subject_id, decision.jurisdiction, new_record, now,
-                                current.record_version + 1, current.created_at)
+                src_cipher.seal(
+                    subject_id,
+                    decision.jurisdiction,
+                    new_record,
+                    now,
+                    current.record_version + 1,
+                    current.created_at,
+                )
             )
-            s.audit.append([dom._event(actor, "residency.update", "residency", subject_id,
-                                       jurisdiction=decision.jurisdiction, rule=decision.rule)])
+            s.audit.append(
+                [
+                    dom._event(
+                        actor,
+                        "residency.update",
+                        "residency",
+                        subject_id,
+                        jurisdiction=decision.jurisdiction,
+                        rule=decision.rule,
+                    )
+                ]
+            )
         return RehomeResult(subject_id, False, source.name, target.name, decision)
 
     tgt_cipher = dom.cipher(target.name)
@@ -89,8 +105,18 @@ def update_residency(dom: Domicile, subject_id: str, signals: Signals | None, *,
     token_map: dict[str, str] = {}
     with target.session() as t:
         if t.store.get_record(subject_id) is None:
-            t.store.insert_records([tgt_cipher.seal(subject_id, decision.jurisdiction, new_record, now,
-                                                    row.record_version + 1, created_at=row.created_at)])
+            t.store.insert_records(
+                [
+                    tgt_cipher.seal(
+                        subject_id,
+                        decision.jurisdiction,
+                        new_record,
+                        now,
+                        row.record_version + 1,
+                        created_at=row.created_at,
+                    )
+                ]
+            )
             t.store.insert_index(tgt_cipher.index_rows(subject_id, record.fields))
         for old in old_tokens:
             value = record.fields.get(old.field)
@@ -99,12 +125,34 @@ def update_residency(dom: Domicile, subject_id: str, signals: Signals | None, *,
             token_map[old.token] = issue_token(
                 dom, t, subject_id, old.field, value, TokenKind(old.kind), old.scope, now
             )
-        t.audit.append([dom._event(actor, "residency.move_in", "residency", subject_id, from_cell=source.name,
-                                   jurisdiction=decision.jurisdiction, rule=decision.rule,
-                                   tokens=len(token_map))])
+        t.audit.append(
+            [
+                dom._event(
+                    actor,
+                    "residency.move_in",
+                    "residency",
+                    subject_id,
+                    from_cell=source.name,
+                    jurisdiction=decision.jurisdiction,
+                    rule=decision.rule,
+                    tokens=len(token_map),
+                )
+            ]
+        )
     source.ledger.append(subject_id, REHOMED, now, row.record_version)
     with source.session() as s:
         dom.purge(s, subject_id)
-        s.audit.append([dom._event(actor, "residency.move_out", "residency", subject_id, to_cell=target.name,
-                                   jurisdiction=decision.jurisdiction, rule=decision.rule)])
+        s.audit.append(
+            [
+                dom._event(
+                    actor,
+                    "residency.move_out",
+                    "residency",
+                    subject_id,
+                    to_cell=target.name,
+                    jurisdiction=decision.jurisdiction,
+                    rule=decision.rule,
+                )
+            ]
+        )
     return RehomeResult(subject_id, True, source.name, target.name, decision, token_map)

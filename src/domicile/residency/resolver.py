@@ -22,11 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from domicile.core.errors import InputError
 from domicile.jurisdictions.base import Jurisdiction, SignalKind, Strength
 from domicile.jurisdictions.registry import PackRegistry
+from domicile.vault.phones import phone_info
 
 
 @dataclass(frozen=True)
@@ -111,14 +110,7 @@ def phone_country(number: str) -> str | None:
     ``+7 7xx`` resolves to KZ and ``+7 9xx`` to RU through libphonenumber's
     metadata, not by prefix guessing.
     """
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    region = phonenumbers.region_code_for_number(parsed)
-    return region if region and region != "ZZ" else None
+    return phone_info(number).region
 
 
 class ResidencyResolver:

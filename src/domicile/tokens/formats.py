@@ -33,7 +33,9 @@ import phonenumbers
 from domicile.core.errors import InvalidTokenError
 
 CELL_NAME = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
-_STRUCTURED = re.compile(r"^tok:(?P<k>[rd]):(?P<cell>[a-z][a-z0-9-]{1,31}):(?P<kv>[0-9]{1,6}):(?P<p>[a-z2-7]+)$")
+_STRUCTURED = re.compile(
+    r"^tok:(?P<k>[rd]):(?P<cell>[a-z][a-z0-9-]{1,31}):(?P<kv>[0-9]{1,6}):(?P<p>[a-z2-7]+)$"
+)
 _EMAIL = re.compile(
     r"^(?P<p>[a-z2-7]{16})\.k(?P<kv>[0-9]{1,6})@(?P<cell>[a-z][a-z0-9-]{1,31})\.(?P<domain>[a-z0-9.-]+)$"
 )

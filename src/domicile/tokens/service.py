@@ -56,7 +56,14 @@ def check_scope(scope: str) -> str:
 
 
 def issue_token(
-    dom: Domicile, s: CellSession, subject_id: str, field_name: str, value: str, kind: TokenKind, scope: str, now: str
+    dom: Domicile,
+    s: CellSession,
+    subject_id: str,
+    field_name: str,
+    value: str,
+    kind: TokenKind,
+    scope: str,
+    now: str,
 ) -> str:
     """Create (or, for deterministic tokens, reuse) a token for one field of a subject."""
     spec = dom.schema.spec(field_name)
@@ -67,9 +74,9 @@ def issue_token(
     if kind is TokenKind.FPE_EMAIL and spec.kind is not FieldKind.EMAIL:
         raise InputError(f"field {field_name!r} is not an e-mail address; fpe-email tokens need one")
     for existing in s.store.tokens_of(subject_id):
-        if existing.field == field_name and existing.kind == kind.value and existing.scope == scope:
-            if kind is not TokenKind.DETERMINISTIC or existing.key_version == kv:
-                return existing.token
+        same = existing.field == field_name and existing.kind == kind.value and existing.scope == scope
+        if same and (kind is not TokenKind.DETERMINISTIC or existing.key_version == kv):
+            return existing.token
     if kind is TokenKind.DETERMINISTIC:
         mac = hmac.new(cell.keys.secret(kv, KeyPurpose.TOKEN), digestmod="sha256")
         mac.update(f"{field_name}\0{scope}\0{normalize(spec.kind, value)}".encode())
@@ -122,7 +129,9 @@ def tokenize(
         record = dom.cipher(cell.name).open(row)
         value = dom.raise_if_missing(record.fields, field_name, subject_id)
         token = issue_token(dom, s, subject_id, field_name, value, kind, scope, dom.now())
-        s.audit.append([dom._event(actor, "token.issue", purpose, subject_id, field=field_name, kind=kind.value)])
+        s.audit.append(
+            [dom._event(actor, "token.issue", purpose, subject_id, field=field_name, kind=kind.value)]
+        )
     return token
 
 
@@ -150,13 +159,30 @@ def detokenize(dom: Domicile, token: str, *, actor: str, purpose: str) -> Detoke
                 record = dom.cipher(cell.name).open(vrow)
                 value = dom.raise_if_missing(record.fields, trow.field, trow.subject_id)
                 s.audit.append(
-                    [dom._event(actor, "token.detokenize", purpose, trow.subject_id, field=trow.field,
-                                kind=trow.kind, token=token_fingerprint(token))]
+                    [
+                        dom._event(
+                            actor,
+                            "token.detokenize",
+                            purpose,
+                            trow.subject_id,
+                            field=trow.field,
+                            kind=trow.kind,
+                            token=token_fingerprint(token),
+                        )
+                    ]
                 )
                 return Detokenized(value, trow.field, trow.subject_id, cell.name, vrow.jurisdiction)
             s.audit.append(
-                [dom._event(actor, "token.detokenize", purpose, rows[0].subject_id, "erased",
-                            token=token_fingerprint(token))]
+                [
+                    dom._event(
+                        actor,
+                        "token.detokenize",
+                        purpose,
+                        rows[0].subject_id,
+                        "erased",
+                        token=token_fingerprint(token),
+                    )
+                ]
             )
         raise SubjectErasedError("the subject behind this token was erased")
     raise InvalidTokenError("token not issued by any configured cell")

@@ -35,8 +35,15 @@ class LedgerEntry:
 
 def _digest(seq: int, at: str, cell: str, subject_id: str, reason: str, upto: int, prev: str) -> str:
     canon = json.dumps(
-        {"seq": seq, "at": at, "cell": cell, "subject_id": subject_id, "reason": reason, "upto_version": upto,
-         "prev": prev},
+        {
+            "seq": seq,
+            "at": at,
+            "cell": cell,
+            "subject_id": subject_id,
+            "reason": reason,
+            "upto_version": upto,
+            "prev": prev,
+        },
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -65,7 +72,13 @@ class ErasureLedger:
                 except (ValueError, TypeError):
                     raise IntegrityError(f"erasure ledger {self.path}: line {lineno} is malformed") from None
                 want = _digest(
-                    entry.seq, entry.at, entry.cell, entry.subject_id, entry.reason, entry.upto_version, entry.prev
+                    entry.seq,
+                    entry.at,
+                    entry.cell,
+                    entry.subject_id,
+                    entry.reason,
+                    entry.upto_version,
+                    entry.prev,
                 )
                 if entry.prev != prev or entry.hash != want or entry.seq != lineno:
                     raise IntegrityError(f"erasure ledger {self.path}: chain broken at line {lineno}")
@@ -84,7 +97,13 @@ class ErasureLedger:
         seq, prev = self._tail()
         seq += 1
         entry = LedgerEntry(
-            seq, at, self.cell, subject_id, reason, upto_version, prev,
+            seq,
+            at,
+            self.cell,
+            subject_id,
+            reason,
+            upto_version,
+            prev,
             _digest(seq, at, self.cell, subject_id, reason, upto_version, prev),
         )
         line = json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n"

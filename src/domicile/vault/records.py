@@ -80,7 +80,9 @@ class RecordCipher:
     def data_key(self, row: VaultRow) -> bytes:
         if row.wrapped_dek is None:
             raise SubjectErasedError(f"subject {row.subject_id} was erased; its data key is destroyed")
-        return self.keys.unwrap(row.key_version, row.wrapped_dek, _dek_aad(self.cell, row.subject_id, row.key_version))
+        return self.keys.unwrap(
+            row.key_version, row.wrapped_dek, _dek_aad(self.cell, row.subject_id, row.key_version)
+        )
 
     def open(self, row: VaultRow) -> Record:
         """Decrypt a stored row; SubjectErasedError after crypto-shredding."""
@@ -88,7 +90,9 @@ class RecordCipher:
         if row.ciphertext is None:
             raise DecryptionError(f"subject {row.subject_id}: record ciphertext is missing")
         plain = open_sealed(
-            AESGCM(dek), row.ciphertext, _record_aad(self.cell, row.subject_id, row.record_version),
+            AESGCM(dek),
+            row.ciphertext,
+            _record_aad(self.cell, row.subject_id, row.record_version),
             f"record of subject {row.subject_id} in cell {self.cell}",
         )
         return Record.from_bytes(plain)
@@ -98,13 +102,22 @@ class RecordCipher:
         dek = self.data_key(row)
         wrapped = self.keys.wrap(to_version, dek, _dek_aad(self.cell, row.subject_id, to_version))
         return VaultRow(
-            row.subject_id, row.jurisdiction, to_version, wrapped, row.ciphertext, row.record_version,
-            row.created_at, row.updated_at, row.erased_at,
+            row.subject_id,
+            row.jurisdiction,
+            to_version,
+            wrapped,
+            row.ciphertext,
+            row.record_version,
+            row.created_at,
+            row.updated_at,
+            row.erased_at,
         )
 
     def _mac(self, version: int) -> hmac.HMAC:
         if version not in self._macs:
-            self._macs[version] = hmac.new(self.keys.secret(version, KeyPurpose.BLIND_INDEX), digestmod="sha256")
+            self._macs[version] = hmac.new(
+                self.keys.secret(version, KeyPurpose.BLIND_INDEX), digestmod="sha256"
+            )
         return self._macs[version]
 
     def digest(self, field_name: str, value: str, version: int) -> bytes:
@@ -114,7 +127,9 @@ class RecordCipher:
         mac.update(f"{field_name}\0{normalize(spec.kind, value)}".encode())
         return mac.digest()[:DIGEST_BYTES]
 
-    def index_rows(self, subject_id: str, values: Mapping[str, str], version: int | None = None) -> list[IndexRow]:
+    def index_rows(
+        self, subject_id: str, values: Mapping[str, str], version: int | None = None
+    ) -> list[IndexRow]:
         """Blind-index rows for the searchable fields present in *values*."""
         kv = version if version is not None else self.keys.current_version()
         rows = []
@@ -123,6 +138,8 @@ class RecordCipher:
                 rows.append(IndexRow(self.digest(spec.name, values[spec.name], kv), subject_id, kv))
         return rows
 
-    def query_digests(self, field_name: str, value: str, versions: Iterable[int] | None = None) -> list[bytes]:
+    def query_digests(
+        self, field_name: str, value: str, versions: Iterable[int] | None = None
+    ) -> list[bytes]:
         """Digests to look up *value* under every key version still held."""
         return [self.digest(field_name, value, v) for v in (versions or self.keys.versions())]

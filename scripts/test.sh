@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install domicile with its development extras into .venv, then lint, type-check and run every test.
+# This is the README's test command and what CI runs (.ci/run). Tests use the PostgreSQL server on
+# 127.0.0.1:5432; with CI=true a missing server fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy
+.venv/bin/pytest "$@"
