@@ -15,7 +15,8 @@ For each backend (SQLite file, PostgreSQL throwaway database) in the same run:
   select on the plaintext column. Target ratio <= 1.5. The full ``find()`` call
   (which also appends an audit entry per search) is reported separately.
 
-Usage: python bench/bench_core.py [--subjects 100000] [--lookups 2000] [--batch 5000] [--backends sqlite,postgresql]
+Usage: python bench/bench_core.py [--subjects 100000] [--lookups 2000] [--batch 5000]
+       [--backends sqlite,postgresql]
 Prints its figures last as one JSON line.
 """
 
@@ -54,8 +55,10 @@ def people(n: int, seed: int = 1) -> list[dict[str, str]]:
                 "family_name": rng.choice(FAMILY),
                 "email": f"user{i}.{rng.randrange(10**6)}@mail.ru",
                 "phone": f"+7916{i:07d}",
-                "birth_date": f"{rng.randrange(1950, 2010)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
-                "address": f"г. Москва, ул. Тверская, д. {rng.randrange(1, 200)}, кв. {rng.randrange(1, 500)}",
+                "birth_date": f"{rng.randrange(1950, 2010)}-{rng.randrange(1, 13):02d}-"
+                f"{rng.randrange(1, 29):02d}",
+                "address": f"г. Москва, ул. Тверская, д. {rng.randrange(1, 200)}, "
+                f"кв. {rng.randrange(1, 500)}",
             }
         )
     return out
