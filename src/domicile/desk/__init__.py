@@ -1,0 +1,1 @@
+"""Regulator desk: authorities' requests, legal clocks and the Russian production calendar."""
