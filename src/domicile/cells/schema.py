@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     Index,
     Integer,
@@ -94,6 +95,7 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("entry_hash", String(64), nullable=False),
     Column("mac", String(64), nullable=False),
+    Index("ix_audit_log_subject_ref", "subject_ref"),
 )
 
 #: One row per cell: the latest entry's seq and hash, MAC'd with the cell's
@@ -103,6 +105,7 @@ audit_head = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInt, nullable=False),
+    CheckConstraint("id = 1", name="ck_audit_head_single_row"),
     Column("entry_hash", String(64), nullable=False),
     Column("mac", String(64), nullable=False),
 )

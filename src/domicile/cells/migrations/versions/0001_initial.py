@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("mac", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_audit_log"),
     )
+    op.create_index("ix_audit_log_subject_ref", "audit_log", ["subject_ref"])
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False, autoincrement=False),
@@ -79,6 +80,7 @@ def upgrade() -> None:
         sa.Column("entry_hash", sa.String(64), nullable=False),
         sa.Column("mac", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_head"),
+        sa.CheckConstraint("id = 1", name="ck_audit_head_single_row"),
     )
 
 
