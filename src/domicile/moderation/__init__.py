@@ -1,0 +1,1 @@
+"""Content moderation: perceptual hash matching, the prohibited-content register, review."""
