@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from domicile.cells.config import CellsFile, default_cells_file, dump_cells_file, load_cells_file
+from domicile.cells.config import CellsFile, default_cells_file, dump_cells_file, load_cells_file, resolve_url
 from domicile.cells.migrate import head_revision, require_current, upgrade
-from domicile.cells.runtime import SqlCell, open_sql_cell
+from domicile.cells.runtime import SqlCell, make_engine, open_sql_cell
+from domicile.cells.store import SqlCellStore
 from domicile.core.clock import Clock, SystemClock
 from domicile.core.errors import ConfigError
 from domicile.jurisdictions.registry import PackRegistry, default_registry
@@ -42,18 +43,23 @@ def init_data_dir(settings: DomicileSettings, cells: CellsFile | None = None) ->
     out = []
     for cell_cfg in config.cells:
         packs[cell_cfg.jurisdiction]
-        cell = open_sql_cell(cell_cfg, data_dir, SystemClock(), create_keys=True)
+        engine = make_engine(resolve_url(data_dir, cell_cfg.url))
         try:
-            upgrade(cell.engine)
+            upgrade(engine)
+            with engine.connect() as conn:
+                known = SqlCellStore(conn).get_meta("key_fingerprint_v1")
+        finally:
+            engine.dispose()
+        # new keys only for a new cell: a missing key file of a used cell is an error, not a fresh start
+        cell = open_sql_cell(cell_cfg, data_dir, SystemClock(), create_keys=known is None)
+        try:
+            fp = cell.keys.fingerprint(cell.keys.versions()[0])
+            if known is not None and known != fp:
+                raise ConfigError(f"cell {cell.name!r}: key file does not match the cell (fingerprint)")
             with cell.session() as s:
                 s.store.set_meta("cell", cell.name)
                 s.store.set_meta("jurisdiction", cell.jurisdiction)
-                fp = cell.keys.fingerprint(cell.keys.versions()[0])
-                known = s.store.get_meta("key_fingerprint_v1")
-                if known is None:
-                    s.store.set_meta("key_fingerprint_v1", fp)
-                elif known != fp:
-                    raise ConfigError(f"cell {cell.name!r}: key file does not match the cell (fingerprint)")
+                s.store.set_meta("key_fingerprint_v1", fp)
         finally:
             cell.close()
         out.append((cell_cfg.name, cell_cfg.jurisdiction, head_revision()))

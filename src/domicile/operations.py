@@ -48,61 +48,68 @@ def rotate_keys(
     cell = dom.cell(cell_name)
     cipher = dom.cipher(cell_name)
     target = cell.keys.add_version() if add_version else cell.keys.current_version()
-    done = reenc = batches = 0
-    after = ""
-    while True:
-        with cell.session() as s:
-            rows = s.store.records_below_version(target, after, batch)
-            if not rows:
+    done = reenc = batches = skipped = 0
+    for _sweep in range(2):  # a second sweep catches rows written under an old version meanwhile
+        after = ""
+        while True:
+            with cell.session() as s:
+                rows = s.store.records_below_version(target, after, batch)
+                if not rows:
+                    break
+                moved = 0
+                for row in rows:
+                    if reencrypt:
+                        record: Record = cipher.open(row)
+                        new = cipher.seal(
+                            row.subject_id,
+                            row.jurisdiction,
+                            record,
+                            dom.now(),
+                            row.record_version + 1,
+                            row.created_at,
+                        )
+                        ok = s.store.replace_record(new, row)
+                        if ok:
+                            s.store.delete_index(row.subject_id)
+                            s.store.insert_index(cipher.index_rows(row.subject_id, record.fields, target))
+                            reenc += 1
+                    else:  # conditional: an erase or patch that committed meanwhile wins
+                        ok = s.store.replace_record(cipher.rewrap(row, target), row)
+                    moved += ok
+                    skipped += not ok
+                done += moved
+                after = rows[-1].subject_id
+                batches += 1
                 s.audit.append(
                     [
                         dom._event(
                             actor,
-                            "keys.rotate",
+                            "keys.rewrap_batch",
                             "key-rotation",
                             None,
                             version=target,
-                            rewrapped=done,
-                            reencrypted=reenc,
+                            rows=moved,
+                            reencrypt=reencrypt,
                         )
                     ]
                 )
-                break
-            for row in rows:
-                if reencrypt:
-                    record: Record = cipher.open(row)
-                    new = cipher.seal(
-                        row.subject_id,
-                        row.jurisdiction,
-                        record,
-                        dom.now(),
-                        row.record_version + 1,
-                        row.created_at,
-                    )
-                    s.store.replace_record(new)
-                    s.store.delete_index(row.subject_id)
-                    s.store.insert_index(cipher.index_rows(row.subject_id, record.fields, target))
-                    reenc += 1
-                else:
-                    s.store.replace_record(cipher.rewrap(row, target))
-                done += 1
-            after = rows[-1].subject_id
-            batches += 1
-            s.audit.append(
-                [
-                    dom._event(
-                        actor,
-                        "keys.rewrap_batch",
-                        "key-rotation",
-                        None,
-                        version=target,
-                        rows=len(rows),
-                        reencrypt=reencrypt,
-                    )
-                ]
-            )
-        if progress:
-            progress(done)
+            if progress:
+                progress(done)
+    with cell.session() as s:
+        s.audit.append(
+            [
+                dom._event(
+                    actor,
+                    "keys.rotate",
+                    "key-rotation",
+                    None,
+                    version=target,
+                    rewrapped=done,
+                    reencrypted=reenc,
+                    skipped=skipped,
+                )
+            ]
+        )
     return RotateResult(cell_name, target, done, reenc, batches)
 
 

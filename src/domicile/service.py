@@ -22,6 +22,7 @@ from domicile.cells.store import VaultRow
 from domicile.core.clock import Clock, SystemClock, iso_utc
 from domicile.core.errors import (
     InputError,
+    InvalidTokenError,
     NotFoundError,
     SubjectErasedError,
     SubjectNotFoundError,
@@ -145,17 +146,36 @@ class Domicile:
         """The cell holding *subject_id* and its row (erased rows included)."""
         if not is_subject_id(subject_id):
             raise InputError("not a subject id (expected sub_ followed by 32 hex digits)")
-        found: list[tuple[Cell, VaultRow]] = []
+        live: list[tuple[Cell, VaultRow]] = []
+        dead: list[tuple[Cell, VaultRow]] = []
         for cell in self.cells.values():
             with cell.session() as s:
                 row = s.store.get_record(subject_id)
             if row is not None:
-                if row.wrapped_dek is not None:
-                    return cell, row
-                found.append((cell, row))
-        if found:
-            return found[0]
+                (live if row.wrapped_dek is not None else dead).append((cell, row))
+        if len(live) > 1:
+            return self._reconcile(subject_id, live)
+        if live or dead:
+            return (live or dead)[0]
         raise SubjectNotFoundError(f"subject {subject_id} not found in any cell")
+
+    def _reconcile(self, subject_id: str, live: list[tuple[Cell, VaultRow]]) -> tuple[Cell, VaultRow]:
+        """Finish an interrupted move: keep the newest copy, ledger and purge the others."""
+        keep = max(live, key=lambda cr: cr[1].record_version)
+        for cell, row in live:
+            if cell is keep[0]:
+                continue
+            cell.ledger.append(subject_id, REHOMED, self.now(), row.record_version)
+            with cell.session() as s:
+                self.purge(s, subject_id)
+                s.audit.append(
+                    [
+                        self._event(
+                            "domicile", "residency.reconcile", "residency", subject_id, kept=keep[0].name
+                        )
+                    ]
+                )
+        return keep
 
     @staticmethod
     def _event(
@@ -166,15 +186,9 @@ class Domicile:
         )
 
     def resolve(self, values: Mapping[str, str], signals: Signals) -> ResidencyDecision:
-        """Home jurisdiction from declared signals plus the subject's own phone number."""
-        phone = signals.phone
-        if phone is None:
-            phone = next(
-                (values[s.name] for s in self.schema if s.kind is FieldKind.PHONE and s.name in values), None
-            )
-        return self.resolver.resolve(
-            Signals(signals.citizenship, signals.residence, phone, signals.ip_country)
-        )
+        """Home jurisdiction from declared signals plus every phone number of the subject."""
+        own = [values[s.name] for s in self.schema if s.kind is FieldKind.PHONE and s.name in values]
+        return self.resolver.resolve(signals.with_phones(*own))
 
     # -- writes -----------------------------------------------------------------
     def put(
@@ -227,6 +241,30 @@ class Domicile:
         for p in planned:
             by_cell.setdefault(p.cell, []).append(p)
         out: dict[str, PutResult] = {}
+        try:
+            self._store_groups(by_cell, out, actor=actor, purpose=purpose, issue_tokens=issue_tokens, now=now)
+        except BaseException:
+            self._undo_puts(out, actor)
+            raise
+        return [out[p.subject_id] for p in planned]
+
+    def _undo_puts(self, done: Mapping[str, PutResult], actor: str) -> None:
+        """Remove subjects committed by a put batch that failed in a later cell (never returned)."""
+        for subject_id, result in done.items():
+            with self.cells[result.cell].session() as s:
+                self.purge(s, subject_id)
+                s.audit.append([self._event(actor, "subject.put.undo", "registration", subject_id)])
+
+    def _store_groups(
+        self,
+        by_cell: Mapping[str, list[PlannedSubject]],
+        out: dict[str, PutResult],
+        *,
+        actor: str,
+        purpose: str,
+        issue_tokens: bool,
+        now: str,
+    ) -> None:
         for cell_name, group in by_cell.items():
             cell = self.cells[cell_name]
             cipher = self.cipher(cell_name)
@@ -249,6 +287,7 @@ class Domicile:
                         rule=p.decision.rule,
                     )
                 )
+            results: dict[str, PutResult] = {}
             with cell.session() as s:
                 s.store.insert_records(rows)
                 s.store.insert_index(index)
@@ -257,20 +296,25 @@ class Domicile:
                     tokens = (
                         self._issue_default_tokens(s, p.subject_id, p.values, now) if issue_tokens else {}
                     )
-                    out[p.subject_id] = PutResult(
+                    results[p.subject_id] = PutResult(
                         p.subject_id, cell_name, p.decision.jurisdiction, p.decision, tokens
                     )
-        return [out[p.subject_id] for p in planned]
+            out.update(results)  # only once the cell's transaction committed
 
     def _issue_default_tokens(
         self, s: CellSession, sid: str, values: Mapping[str, str], now: str
     ) -> dict[str, str]:
+        from domicile.tokens.formats import TokenKind
         from domicile.tokens.service import default_kind, issue_token
 
-        return {
-            name: issue_token(self, s, sid, name, value, default_kind(self.schema.spec(name)), "default", now)
-            for name, value in values.items()
-        }
+        tokens = {}
+        for name, value in values.items():
+            kind = default_kind(self.schema.spec(name))
+            try:
+                tokens[name] = issue_token(self, s, sid, name, value, kind, "default", now)
+            except InvalidTokenError:  # a numbering plan with no room for a random valid number
+                tokens[name] = issue_token(self, s, sid, name, value, TokenKind.RANDOM, "default", now)
+        return tokens
 
     def get(
         self, subject_id: str, fields: Sequence[str] | None = None, *, actor: str, purpose: str
@@ -303,30 +347,17 @@ class Domicile:
     def patch(
         self, subject_id: str, values: Mapping[str, object], *, actor: str, purpose: str
     ) -> SubjectView:
-        """Update fields in the home cell first (PD-LOC-1); re-homes if residency changes."""
+        """Update fields; they are written first (and only) in the subject's new home cell.
+
+        If the new values change the subject's residency (e.g. a Russian phone
+        number), the merged record moves straight into the new home (PD-LOC-1).
+        """
+        from domicile.residency.rehome import update_residency
+
         check_actor(actor)
         check_purpose(purpose)
         clean = self.schema.validate(values)
-        cell, _ = self.locate(subject_id)
-        now = self.now()
-        cipher = self.cipher(cell.name)
-        with cell.session() as s:
-            row = s.store.get_record(subject_id)
-            assert row is not None
-            record = cipher.open(row)
-            merged = Record({**record.fields, **clean}, record.signals)
-            new_row = cipher.seal(
-                subject_id, row.jurisdiction, merged, now, row.record_version + 1, row.created_at
-            )
-            s.store.replace_record(new_row)
-            s.store.delete_index(subject_id)
-            s.store.insert_index(cipher.index_rows(subject_id, merged.fields))
-            s.audit.append(
-                [self._event(actor, "subject.patch", purpose, subject_id, fields=",".join(sorted(clean)))]
-            )
-        from domicile.residency.rehome import update_residency
-
-        update_residency(self, subject_id, None, actor=actor)
+        update_residency(self, subject_id, None, actor=actor, purpose=purpose, new_fields=clean)
         return self.get(subject_id, list(clean), actor=actor, purpose=purpose)
 
     # -- search -----------------------------------------------------------------
@@ -341,13 +372,14 @@ class Domicile:
             raise InputError(f"field {field_name!r} is not searchable (no blind index)")
         if not isinstance(value, str) or not value.strip():
             raise InputError("search value must be a non-empty string")
+        targets = [self.cell(name) for name in (cells or list(self.cells))]  # unknown cell: fail first
         try:
             self.schema.validate({field_name: value})
         except InputError:
             return []
         hits: list[FindHit] = []
-        for name in cells or list(self.cells):
-            cell = self.cell(name)
+        for cell in targets:
+            name = cell.name
             digests = self.cipher(name).query_digests(field_name, value)
             with cell.session() as s:
                 found = s.store.find_subjects(digests)
@@ -379,22 +411,7 @@ class Domicile:
         return EraseResult(subject_id, cell.name, entry.seq, dead)
 
     def _shred(self, s: CellSession, subject_id: str) -> int:
-        row = s.store.get_record(subject_id)
-        if row is None:
-            return 0
-        s.store.replace_record(
-            VaultRow(
-                row.subject_id,
-                row.jurisdiction,
-                row.key_version,
-                None,
-                None,
-                row.record_version,
-                row.created_at,
-                self.now(),
-                self.now(),
-            )
-        )
+        s.store.shred_record(subject_id, self.now())
         s.store.delete_index(subject_id)
         return len(s.store.tokens_of(subject_id))
 
@@ -410,6 +427,8 @@ class Domicile:
                     if row is None or row.record_version > entry.upto_version:
                         continue  # gone, or written again after the entry (moved back home)
                     if entry.reason == REHOMED:
+                        if not self._newer_copy_elsewhere(cell, entry.subject_id, row.record_version):
+                            continue  # the only copy left (both cells restored): keep it readable
                         self.purge(s, entry.subject_id)
                     elif row.wrapped_dek is not None or row.ciphertext is not None:
                         self._shred(s, entry.subject_id)
@@ -431,6 +450,16 @@ class Domicile:
             counts[cell.name] = redone
         return counts
 
+    def _newer_copy_elsewhere(self, here: Cell, subject_id: str, version: int) -> bool:
+        for cell in self.cells.values():
+            if cell is here:
+                continue
+            with cell.session() as s:
+                row = s.store.get_record(subject_id)
+            if row is not None and row.record_version > version:
+                return True
+        return False
+
     @staticmethod
     def purge(s: CellSession, subject_id: str) -> None:
         """Remove every row of a subject from a cell (after it moved home elsewhere)."""
@@ -445,12 +474,4 @@ class Domicile:
 
 
 def _signals_dict(signals: Signals) -> dict[str, object]:
-    return {
-        k: v
-        for k, v in (
-            ("citizenship", list(signals.citizenship)),
-            ("residence", signals.residence),
-            ("ip_country", signals.ip_country),
-        )
-        if v
-    }
+    return signals.to_dict()

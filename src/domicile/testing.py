@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from domicile.audit import MemoryAuditStore
@@ -45,9 +46,25 @@ class MemoryCellStore(CellStore):
     def get_record(self, subject_id: str) -> VaultRow | None:
         return self.records.get(subject_id)
 
-    def replace_record(self, row: VaultRow) -> None:
-        if row.subject_id in self.records:
-            self.records[row.subject_id] = row
+    def replace_record(self, row: VaultRow, expected: VaultRow) -> bool:
+        cur = self.records.get(row.subject_id)
+        if (
+            cur is None
+            or cur.wrapped_dek is None
+            or (cur.record_version, cur.key_version) != (expected.record_version, expected.key_version)
+        ):
+            return False
+        self.records[row.subject_id] = row
+        return True
+
+    def shred_record(self, subject_id: str, at: str) -> bool:
+        cur = self.records.get(subject_id)
+        if cur is None or (cur.wrapped_dek is None and cur.ciphertext is None):
+            return False
+        self.records[subject_id] = replace(
+            cur, wrapped_dek=None, ciphertext=None, erased_at=at, updated_at=at
+        )
+        return True
 
     def delete_record(self, subject_id: str) -> None:
         self.records.pop(subject_id, None)

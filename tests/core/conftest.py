@@ -73,6 +73,17 @@ def dom(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
 
 
 @pytest.fixture
+def memory_dom(tmp_path: Path) -> Domicile:
+    """A Domicile over in-memory cells with KMS-backed keys."""
+    data = tmp_path / "data"
+    cells = [
+        MemoryCell("ru-msk-1", "RU", fake_kms_provider("ru-msk-1"), data / "ledger" / "ru.jsonl"),
+        MemoryCell("global-1", "GLOBAL", fake_kms_provider("global-1"), data / "ledger" / "gl.jsonl"),
+    ]
+    return Domicile(cells, default_registry())
+
+
+@pytest.fixture
 def sqlite_dom(tmp_path: Path) -> Iterator[Domicile]:
     """A Domicile on SQLite files with a fixed clock."""
     d = sql_domicile(

@@ -132,6 +132,16 @@ CASES: list[tuple[str, list[str], str | None, int]] = [
     ("head-unknown-cell", ["audit", "head", "--cell", "mars-1"], None, 4),
     ("demo-bad-count", ["demo", "--people", "0"], None, 3),
     ("unknown-command", ["frobnicate"], None, 2),
+    (
+        "find-bad-cell-after-good",
+        ["find", "phone", "+79161234567", "--purpose", "support", "--cell", "ru-msk-1", "--cell", "mars-1"],
+        None,
+        4,
+    ),
+    ("erase-cell-without-replay", ["erase", "{subject}", "--cell", "ru-msk-1"], None, 3),
+    ("put-deeply-nested", ["put", "-"], "[" * 100000 + "]" * 100000, 3),
+    ("put-lone-surrogate", ["put", "-"], '{"fields": {"given_name": "\\ud800"}}', 3),
+    ("verify-anchor-mismatch-no-cell", ["audit", "verify", "--anchor", "ru-msk-1:1:" + "0" * 64], None, 6),
 ]
 
 
@@ -237,3 +247,36 @@ def test_real_process_bad_input_has_no_traceback(seeded: tuple[Path, dict[str, s
     )
     assert proc.returncode == 3
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_init_on_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--data-dir naming a file: one-line error, non-zero exit, no traceback."""
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["init", "--data-dir", str(f)]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_get_prints_values_verbatim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Human output never re-renders PD: emoji codes, markup and long lines come out exactly as stored."""
+    import io
+
+    data = tmp_path / "data"
+    assert main(["init", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    address = "ул. :smile: [bold]x[/bold] " + "д" * 300
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        io.StringIO(
+            json.dumps({"fields": {"given_name": "Анна", "phone": "+79161234567", "address": address}})
+        ),
+    )
+    assert main(["put", "-", "--data-dir", str(data), "--json"]) == 0
+    sid = json.loads(capsys.readouterr().out)[0]["subject_id"]
+    assert main(["get", sid, "--purpose", "support", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"  address      {address}\n" in out

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from domicile.core.errors import DecryptionError, KeySourceError
 from domicile.testing import FakeKms, fake_kms_provider
-from domicile.vault.keys import KeyPurpose, LocalKeyFileProvider
+from domicile.vault.keys import KeyPurpose, KmsKeyProvider, LocalKeyFileProvider
 
 
 def test_key_file_is_private_and_versioned(tmp_path: Path) -> None:
@@ -57,9 +57,28 @@ def test_kms_provider_wraps_round_trip(dek: bytes, aad: bytes) -> None:
     assert kp.unwrap(1, wrapped, aad) == dek
     with pytest.raises(DecryptionError):
         kp.unwrap(1, wrapped, aad + b"x")
-    v2 = kp.add_version()
+    other = KmsKeyProvider("ru-msk-1", kms, {1: kp.key_ids[1], 2: kms.create_key()})
     with pytest.raises(DecryptionError):
-        kp.unwrap(v2, wrapped, aad)
+        other.unwrap(2, wrapped, aad)
+
+
+def test_kms_rotation_needs_the_key_id_in_the_cells_file() -> None:
+    """add_version on a KMS cell is refused with instructions (no in-memory-only key ids)."""
+    kp = fake_kms_provider("ru-msk-1")
+    with pytest.raises(KeySourceError) as err:
+        kp.add_version()
+    assert "--resume" in str(err.value) and kp.versions() == [1]
+
+
+def test_other_process_sees_a_new_version(tmp_path: Path) -> None:
+    """A provider reloads the key file when another process added a version (online rotation)."""
+    path = tmp_path / "k.json"
+    a = LocalKeyFileProvider.create("ru-msk-1", path)
+    b = LocalKeyFileProvider("ru-msk-1", path)
+    a.add_version()
+    assert b.current_version() == 2
+    wrapped = a.wrap(2, b"d" * 32, b"x")
+    assert b.unwrap(2, wrapped, b"x") == b"d" * 32
 
 
 def test_kms_never_hands_out_the_kek() -> None:

@@ -33,19 +33,23 @@ def test_phone_country_separates_kazakhstan_from_russia(number: str, country: st
 @pytest.mark.parametrize(
     ("signals", "home", "rule"),
     [
-        (Signals(phone="+77012345678"), "GLOBAL", "catch-all"),
-        (Signals(phone="+79161234567"), "RU", "strong:phone"),
+        (Signals(phones=("+77012345678",)), "GLOBAL", "catch-all"),
+        (Signals(phones=("+79161234567",)), "RU", "strong:phone"),
         (Signals(citizenship=("RU",)), "RU", "strong:citizenship"),
-        (Signals(citizenship=("KZ",), phone="+77012345678"), "GLOBAL", "catch-all"),
+        (Signals(citizenship=("KZ",), phones=("+77012345678",)), "GLOBAL", "catch-all"),
         # dual signals: a strong RU signal wins over any other country (conservative)
         (Signals(citizenship=("DE", "RU")), "RU", "strong:citizenship"),
-        (Signals(citizenship=("DE",), phone="+79161234567"), "RU", "strong:phone"),
+        (Signals(citizenship=("DE",), phones=("+79161234567",)), "RU", "strong:phone"),
         (Signals(citizenship=("KZ",), residence="RU"), "RU", "strong:residence"),
-        (Signals(citizenship=("RU",), residence="DE", phone="+4915112345678"), "RU", "strong:citizenship"),
+        (
+            Signals(citizenship=("RU",), residence="DE", phones=("+4915112345678",)),
+            "RU",
+            "strong:citizenship",
+        ),
         # a weak RU signal (IP) homes in RU only when nothing strong points elsewhere
         (Signals(ip_country="RU"), "RU", "weak:ip"),
         (Signals(citizenship=("DE",), ip_country="RU"), "GLOBAL", "outweighed-weak"),
-        (Signals(phone="+77012345678", ip_country="RU"), "GLOBAL", "outweighed-weak"),
+        (Signals(phones=("+77012345678",), ip_country="RU"), "GLOBAL", "outweighed-weak"),
         (Signals(), "GLOBAL", "no-evidence"),
     ],
 )
@@ -57,7 +61,7 @@ def test_resolver_rules(signals: Signals, home: str, rule: str) -> None:
 
 def test_decision_evidence_is_pd_free() -> None:
     """Evidence names signal kinds and countries, never the phone digits (no PD in evidence)."""
-    decision = R.resolve(Signals(citizenship=("DE",), phone="+79161234567", ip_country="RU"))
+    decision = R.resolve(Signals(citizenship=("DE",), phones=("+79161234567",), ip_country="RU"))
     text = repr(decision.summary())
     assert "9161234567" not in text
     kinds = [e["kind"] for e in decision.summary()["evidence"]]  # type: ignore[index,union-attr]

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from domicile.core.errors import StoreError
+from domicile.core.errors import StoreError, first_line
 
 
 def _config() -> Config:
@@ -33,7 +33,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except sa.exc.OperationalError as exc:
-        first = str(exc.orig).strip().splitlines()[0][:200] if str(exc.orig).strip() else "unreachable"
+        first = first_line(exc.orig)
         raise StoreError(f"cell database unreachable ({first})") from None
 
 

@@ -21,7 +21,7 @@ from domicile.audit import AuditStore, SqlAuditStore
 from domicile.cells.config import CellConfig, FileKeys, KmsKeys, resolve_path, resolve_url
 from domicile.cells.store import CellStore, SqlCellStore
 from domicile.core.clock import Clock
-from domicile.core.errors import ConfigError, DomicileError, StoreError
+from domicile.core.errors import ConfigError, DomicileError, StoreError, first_line
 from domicile.vault.keys import KeyProvider, KmsClient, KmsKeyProvider, LocalKeyFileProvider
 from domicile.vault.ledger import ErasureLedger
 
@@ -115,16 +115,12 @@ class SqlCell(Cell):
                     SqlAuditStore(conn, self.name, self.keys.audit_key(), now=self.clock.now),
                 )
         except sa.exc.OperationalError as exc:
-            raise StoreError(f"cell {self.name!r}: database error ({_first_line(exc.orig)})") from None
+            raise StoreError(f"cell {self.name!r}: database error ({first_line(exc.orig)})") from None
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"cell {self.name!r}: database error ({type(exc.orig).__name__})") from None
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _first_line(exc: object) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
 
 def key_provider(config: CellConfig, data_dir: Path, create: bool = False) -> KeyProvider:

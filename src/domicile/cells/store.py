@@ -73,7 +73,13 @@ class CellStore(ABC):
     def get_record(self, subject_id: str) -> VaultRow | None: ...
 
     @abstractmethod
-    def replace_record(self, row: VaultRow) -> None: ...
+    def replace_record(self, row: VaultRow, expected: VaultRow) -> bool:
+        """Overwrite a live row only if it is still exactly *expected* (same record and
+        key version); False when another writer changed or erased it meanwhile."""
+
+    @abstractmethod
+    def shred_record(self, subject_id: str, at: str) -> bool:
+        """Destroy the wrapped data key and ciphertext; False if there was nothing live."""
 
     @abstractmethod
     def delete_record(self, subject_id: str) -> None: ...
@@ -136,12 +142,30 @@ class SqlCellStore(CellStore):
         ).first()
         return VaultRow(**row._mapping) if row else None
 
-    def replace_record(self, row: VaultRow) -> None:
+    def replace_record(self, row: VaultRow, expected: VaultRow) -> bool:
         values = dict(vars(row))
         subject_id = values.pop("subject_id")
-        self.conn.execute(
-            vault_records.update().where(vault_records.c.subject_id == subject_id).values(**values)
+        c = vault_records.c
+        result = self.conn.execute(
+            vault_records.update()
+            .where(
+                c.subject_id == subject_id,
+                c.record_version == expected.record_version,
+                c.key_version == expected.key_version,
+                c.wrapped_dek.is_not(None),
+            )
+            .values(**values)
         )
+        return bool(result.rowcount == 1)
+
+    def shred_record(self, subject_id: str, at: str) -> bool:
+        c = vault_records.c
+        result = self.conn.execute(
+            vault_records.update()
+            .where(c.subject_id == subject_id, sa.or_(c.wrapped_dek.is_not(None), c.ciphertext.is_not(None)))
+            .values(wrapped_dek=None, ciphertext=None, erased_at=at, updated_at=at)
+        )
+        return bool(result.rowcount == 1)
 
     def delete_record(self, subject_id: str) -> None:
         self.conn.execute(vault_records.delete().where(vault_records.c.subject_id == subject_id))

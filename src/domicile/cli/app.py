@@ -71,6 +71,8 @@ def _read_json(source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError("malformed JSON: nested too deeply") from None
 
 
 def _subject_input(obj: Any) -> tuple[dict[str, Any], Signals]:
@@ -147,9 +149,9 @@ def get(
     if json_out:
         emit(view, True)
         return
-    console.print(f"{view.subject_id}  cell {view.cell} ({view.jurisdiction})")
+    print(f"{view.subject_id}  cell {view.cell} ({view.jurisdiction})")
     for k, v in sorted(view.values.items()):
-        console.print(f"  {k:<12} {v}", markup=False)
+        print(f"  {k:<12} {v}")  # plain print: PD values are shown exactly, never re-rendered
 
 
 @app.command()
@@ -235,7 +237,7 @@ def detokenize(
     if json_out:
         emit(result, True)
     else:
-        console.print(result.value, markup=False)
+        print(result.value)
 
 
 @app.command()
@@ -253,6 +255,8 @@ def erase(
     json_out: JsonOut = False,
 ) -> None:
     """Erase a subject by destroying its data key, or replay the erasure ledger."""
+    if cell and not replay:
+        raise InputError("--cell goes with --replay")
     dom = _open(data_dir)
     if replay:
         if subject_id:
@@ -308,13 +312,14 @@ def audit_verify(
     json_out: JsonOut = False,
 ) -> None:
     """Check every entry of the audit chain; names the first bad entry. Exit 6 if broken."""
+    from domicile.audit import AuditHead
     from domicile.core.errors import AuditChainError
     from domicile.operations import verify_audit
 
+    if anchor and not cell:  # the anchor names its cell
+        cell = AuditHead.parse_anchor(anchor).cell
     dom = _open(data_dir)
-    reports = {
-        name: verify_audit(dom, name, anchor if (cell or not anchor) else None) for name in _cells(dom, cell)
-    }
+    reports = {name: verify_audit(dom, name, anchor) for name in _cells(dom, cell)}
     if json_out:
         emit(reports, True)
     else:
@@ -409,6 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     except DomicileError as exc:
         err.print(f"error: {one_line(exc.message)}", markup=False)
         return exit_code(exc)
+    except OSError as exc:  # a file or folder the user named cannot be used
+        where = f": {exc.filename}" if exc.filename else ""
+        err.print(f"error: {exc.strerror or type(exc).__name__}{where}", markup=False)
+        return 1
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -433,3 +442,4 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:  # pragma: no cover - console script
     sys.exit(main())
+

@@ -13,6 +13,7 @@ code    meaning
 8       forbidden by a rule
 9       a cell's database failed or is not initialised
 10      configuration error
+11      a concurrent writer changed the record first; retry
 1       any other domicile error
 70      internal error (a bug: please report it)
 ======  ==========================================================
@@ -29,6 +30,7 @@ EXIT_CODES: tuple[tuple[type[e.DomicileError], int], ...] = (
     (e.IntegrityError, 6),
     (e.KeySourceError, 7),
     (e.PolicyError, 8),
+    (e.ConflictError, 11),
     (e.StoreError, 9),
     (e.ConfigError, 10),
     (e.DomicileError, 1),

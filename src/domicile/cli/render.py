@@ -8,10 +8,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
-_out = Console(highlight=False, soft_wrap=True)
-
 
 def to_jsonable(obj: Any) -> Any:
     """Dataclasses, enums, paths and containers to plain JSON types."""
@@ -35,4 +31,4 @@ def emit(obj: Any, as_json: bool, text: str | None = None) -> None:
     if as_json:
         print(json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2))
     else:
-        _out.print(text if text is not None else str(obj), markup=False)
+        print(text if text is not None else str(obj))

@@ -17,6 +17,7 @@
     ├── KeySourceError              key source unavailable or wrong
     ├── PolicyError                 a rule forbids the operation
     ├── StoreError                  a backing store failed (connectivity, schema)
+    │   └── ConflictError           a concurrent writer changed the record first
     ├── LocalizationError           PD discovery / migration
     ├── DeskError                   regulator desk
     └── ModerationError             hash matching, register, review
@@ -28,6 +29,12 @@ never values. Exit codes and HTTP statuses are chosen in one place each
 """
 
 from __future__ import annotations
+
+
+def first_line(exc: object) -> str:
+    """The first line of a third-party error's text (at most 200 characters), for one-line messages."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 class DomicileError(Exception):
@@ -95,6 +102,10 @@ class PolicyError(DomicileError):
 
 class StoreError(DomicileError):
     """A backing store failed (unreachable, wrong schema, I/O error)."""
+
+
+class ConflictError(StoreError):
+    """Another writer changed the same record first; re-read and retry."""
 
 
 class LocalizationError(DomicileError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -149,7 +148,3 @@ def render(report: WalkthroughReport, console: Console) -> None:
     for cell, a in report.audit.items():
         state = "[green]verified[/green]" if a["ok"] else "[red]BROKEN[/red]"
         console.print(f"audit chain of {cell}: {state}, {a['entries']} entries, head {a['head']}")
-
-
-def default_data_dir() -> Path:
-    return DomicileSettings().data_dir

@@ -32,13 +32,48 @@ from domicile.vault.phones import phone_info
 class Signals:
     """What is known about where a subject belongs. All optional.
 
-    ``citizenship`` may hold several countries (dual citizens).
+    ``citizenship`` may hold several countries (dual citizens); ``phones`` every
+    number known for the subject (each is weighed; none replaces another).
+    Country codes are validated and upper-cased on construction.
     """
 
     citizenship: tuple[str, ...] = ()
     residence: str | None = None
-    phone: str | None = None
+    phones: tuple[str, ...] = ()
     ip_country: str | None = None
+
+    def __post_init__(self) -> None:
+        cit = (self.citizenship,) if isinstance(self.citizenship, str) else self.citizenship
+        if not isinstance(cit, tuple | list) or not all(isinstance(c, str) for c in cit):
+            raise InputError("signal 'citizenship' must be a country code or a list of them")
+        phones = (self.phones,) if isinstance(self.phones, str) else self.phones
+        if not isinstance(phones, tuple | list) or not all(isinstance(p, str) for p in phones):
+            raise InputError("signal 'phones' must be a list of phone numbers")
+        object.__setattr__(self, "citizenship", tuple(dict.fromkeys(_country(c, "citizenship") for c in cit)))
+        object.__setattr__(self, "phones", tuple(dict.fromkeys(p.strip() for p in phones if p.strip())))
+        for name in ("residence", "ip_country"):
+            value = getattr(self, name)
+            if value is not None:
+                if not isinstance(value, str):
+                    raise InputError(f"signal {name!r} must be a country code")
+                object.__setattr__(self, name, _country(value, name) if value.strip() else None)
+
+    def with_phones(self, *phones: str) -> Signals:
+        """These signals plus more phone numbers (e.g. the subject's own phone fields)."""
+        return Signals(self.citizenship, self.residence, (*self.phones, *phones), self.ip_country)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (kept encrypted in the subject's record)."""
+        out: dict[str, object] = {}
+        if self.citizenship:
+            out["citizenship"] = list(self.citizenship)
+        if self.residence:
+            out["residence"] = self.residence
+        if self.phones:
+            out["phones"] = list(self.phones)
+        if self.ip_country:
+            out["ip_country"] = self.ip_country
+        return out
 
     @classmethod
     def from_mapping(cls, raw: object) -> Signals:
@@ -47,28 +82,27 @@ class Signals:
             return cls()
         if not isinstance(raw, dict):
             raise InputError("signals must be a JSON object")
-        unknown = set(raw) - {"citizenship", "residence", "phone", "ip_country"}
+        unknown = set(raw) - {"citizenship", "residence", "phone", "phones", "ip_country"}
         if unknown:
             raise InputError(f"unknown signal(s): {', '.join(sorted(unknown))}")
-        cit = raw.get("citizenship", ())
-        if isinstance(cit, str):
-            cit = (cit,)
-        if not isinstance(cit, list | tuple) or not all(isinstance(c, str) for c in cit):
-            raise InputError("signal 'citizenship' must be a country code or a list of them")
-        for key in ("residence", "phone", "ip_country"):
-            if raw.get(key) is not None and not isinstance(raw[key], str):
-                raise InputError(f"signal {key!r} must be a string")
+        phones = raw.get("phones", ())
+        if raw.get("phone") is not None:
+            if not isinstance(raw["phone"], str):
+                raise InputError("signal 'phone' must be a string")
+            phones = (*(phones if isinstance(phones, list | tuple) else (phones,)), raw["phone"])
         return cls(
-            citizenship=tuple(_country(c, "citizenship") for c in cit),
-            residence=_country(raw["residence"], "residence") if raw.get("residence") else None,
-            phone=raw.get("phone"),
-            ip_country=_country(raw["ip_country"], "ip_country") if raw.get("ip_country") else None,
+            citizenship=raw.get("citizenship") or (),
+            residence=raw.get("residence"),
+            phones=phones,
+            ip_country=raw.get("ip_country"),
         )
 
 
-def _country(code: str, what: str) -> str:
+def _country(code: object, what: str) -> str:
+    if not isinstance(code, str):
+        raise InputError(f"signal {what!r} must be an ISO 3166 alpha-2 country code")
     code = code.strip().upper()
-    if len(code) != 2 or not code.isalpha():
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
         raise InputError(f"signal {what!r} must be an ISO 3166 alpha-2 country code")
     return code
 
@@ -133,8 +167,8 @@ class ResidencyResolver:
         ]
         if signals.residence:
             found.append((SignalKind.RESIDENCE, signals.residence, "declared"))
-        if signals.phone:
-            country = phone_country(signals.phone)
+        for phone in signals.phones:
+            country = phone_country(phone)
             found.append((SignalKind.PHONE, country, "libphonenumber" if country else "unparseable"))
         if signals.ip_country:
             found.append((SignalKind.IP, signals.ip_country, "caller-supplied"))

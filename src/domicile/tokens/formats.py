@@ -76,19 +76,33 @@ def fpe_email_token(cell: str, kv: int, token_domain: str) -> str:
 
 
 def fpe_phone_token(original_e164: str) -> str:
-    """A random valid number with the original's region, type and length."""
+    """A random valid number with the original's region, type and length.
+
+    The trailing digits are drawn at random (seven where the number is long
+    enough, fewer for short ones), so the leading area or operator code stays
+    and the result stays inside the region's numbering plan (e.g. a +1 268
+    Antigua number keeps 268). InvalidTokenError when no valid number is found.
+    """
     orig = phonenumbers.parse(original_e164, None)
     region = phonenumbers.region_code_for_number(orig)
     kind = phonenumbers.number_type(orig)
-    national = str(orig.national_number)
-    for _ in range(1000):
-        digits = national[0] + "".join(secrets.choice("0123456789") for _ in national[1:])
-        cand = phonenumbers.PhoneNumber(country_code=orig.country_code, national_number=int(digits))
+    national = phonenumbers.national_significant_number(orig)  # keeps an Italian-style leading zero
+    spans = sorted(
+        {min(7, len(national) - 2), min(5, len(national) - 2), min(4, len(national) - 1)}, reverse=True
+    )
+    for attempt in range(600):
+        free = max(1, spans[min(attempt // 200, len(spans) - 1)])
+        digits = national[:-free] + "".join(secrets.choice("0123456789") for _ in range(free))
+        try:
+            cand = phonenumbers.parse(f"+{orig.country_code}{digits}", None)
+        except phonenumbers.NumberParseException:
+            continue
         if (
             phonenumbers.is_valid_number(cand)
             and phonenumbers.region_code_for_number(cand) == region
             and phonenumbers.number_type(cand) == kind
-            and len(str(cand.national_number)) == len(national)
+            and phonenumbers.national_significant_number(cand) == digits
+            and digits != national
         ):
             return phonenumbers.format_number(cand, phonenumbers.PhoneNumberFormat.E164)
     raise InvalidTokenError("could not draw a valid format-preserving phone token for this region")

@@ -128,6 +128,14 @@ def is_valid_email(value: str) -> bool:
     return True
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
+
+
 def kind_is(spec: FieldSpec, kind: FieldKind) -> bool:
     return spec.kind is kind
 
@@ -175,6 +183,8 @@ class FieldSchema:
             spec = self.spec(str(name))
             if not isinstance(value, str):
                 raise InputError(f"field {spec.name!r}: value must be a string")
+            if not _encodable(value):
+                raise InputError(f"field {spec.name!r}: value is not valid Unicode text")
             if len(value) > MAX_VALUE_CHARS:
                 raise InputError(f"field {spec.name!r}: value longer than {MAX_VALUE_CHARS} characters")
             out[spec.name] = _check(spec, value)

@@ -13,13 +13,15 @@ unauthorized access; per-cell keys keep one country's breach from another's data
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -111,6 +113,7 @@ class LocalKeyFileProvider(KeyProvider):
         self._current = 0
         self._derived: dict[tuple[int, KeyPurpose], bytes] = {}
         self._aead: dict[int, AESGCM] = {}
+        self._stamp: tuple[int, int] | None = None
         self._load()
 
     @classmethod
@@ -122,9 +125,24 @@ class LocalKeyFileProvider(KeyProvider):
         _write_keyfile(path, cell, 1, {1: (new_key(), datetime.now(UTC).isoformat())})
         return cls(cell, path)
 
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _refresh(self) -> None:
+        """Pick up versions another process added (a rotation running elsewhere)."""
+        if self._file_stamp() != self._stamp:
+            self._load()
+
     def _load(self) -> None:
+        self._stamp = self._file_stamp()
         try:
             raw = json.loads(self.path.read_text("utf-8"))
+            if not isinstance(raw, dict) or not isinstance(raw.get("versions"), dict):
+                raise TypeError("not a key file object")
             if raw.get("cell") != self.cell:
                 raise KeySourceError(
                     f"key file {self.path} belongs to cell {raw.get('cell')!r}, not {self.cell!r}"
@@ -134,18 +152,22 @@ class LocalKeyFileProvider(KeyProvider):
             self._current = int(raw["current"])
         except FileNotFoundError:
             raise KeySourceError(f"key file for cell {self.cell!r} not found at {self.path}") from None
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeySourceError(f"key file {self.path} is malformed ({type(exc).__name__})") from None
         if self._current not in self._roots or any(len(k) != 32 for k in self._roots.values()):
             raise KeySourceError(f"key file {self.path} is malformed (bad version or key length)")
 
     def versions(self) -> list[int]:
+        self._refresh()
         return sorted(self._roots)
 
     def current_version(self) -> int:
+        self._refresh()
         return self._current
 
     def secret(self, version: int, purpose: KeyPurpose) -> bytes:
+        if version not in self._roots:
+            self._refresh()
         self._require(version)
         key = (version, purpose)
         if key not in self._derived:
@@ -164,16 +186,33 @@ class LocalKeyFileProvider(KeyProvider):
         return open_sealed(self._kek(version), wrapped, aad, f"data key (cell {self.cell}, v{version})")
 
     def add_version(self) -> int:
-        new_version = max(self._roots) + 1
-        entries = {v: (k, self._created[v]) for v, k in self._roots.items()}
-        entries[new_version] = (new_key(), datetime.now(UTC).isoformat())
-        _write_keyfile(self.path, self.cell, new_version, entries)
-        self._load()
+        with _locked(self.path):
+            self._load()  # under the lock: another rotation may have added one
+            new_version = max(self._roots) + 1
+            entries = {v: (k, self._created[v]) for v, k in self._roots.items()}
+            entries[new_version] = (new_key(), datetime.now(UTC).isoformat())
+            _write_keyfile(self.path, self.cell, new_version, entries)
+            self._load()
         return new_version
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock beside *path* (serializes rotations across processes)."""
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def _write_keyfile(path: Path, cell: str, current: int, entries: Mapping[int, tuple[bytes, str]]) -> None:
-    """Atomically write a key file readable only by its owner."""
+    """Atomically and durably write a key file readable only by its owner.
+
+    The file and its folder are fsync'ed before the caller wraps any data key
+    under a new version, so a power loss cannot lose a version in use.
+    """
     body = {
         "cell": cell,
         "current": current,
@@ -187,7 +226,14 @@ def _write_keyfile(path: Path, cell: str, current: int, entries: Mapping[int, tu
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(body, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -226,6 +272,12 @@ class KmsKeyProvider(KeyProvider):
     def key_ids(self) -> dict[int, str]:
         return dict(self._ids)
 
+    def register(self, version: int, key_id: str) -> None:
+        """Add a key version that is also listed in the cells file (what a restart would load)."""
+        if version in self._ids:
+            raise KeySourceError(f"cell {self.cell!r} already has key version {version}")
+        self._ids[version] = key_id
+
     def versions(self) -> list[int]:
         return sorted(self._ids)
 
@@ -249,6 +301,13 @@ class KmsKeyProvider(KeyProvider):
         return self._secrets[key]
 
     def add_version(self) -> int:
-        version = self.current_version() + 1
-        self._ids[version] = self._client.create_key()
-        return version
+        """Refused: a new KMS key id must first be listed in the cells file.
+
+        Rotating onto a key id that lives only in this process would leave every
+        re-wrapped record unreadable by the next one.
+        """
+        nxt = self.current_version() + 1
+        raise KeySourceError(
+            f"cell {self.cell!r} uses a KMS: create a new key in the KMS, list it as version {nxt} under "
+            "keys.key_ids in the cells file, then run 'domicile keys rotate --resume'"
+        )

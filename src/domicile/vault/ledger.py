@@ -9,6 +9,7 @@ It holds subject ids and reason codes only, never PD.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -58,60 +59,69 @@ class ErasureLedger:
         self.cell = cell
 
     def entries(self) -> Iterator[LedgerEntry]:
-        """All entries, checking the chain; IntegrityError names the first bad line."""
+        """All complete entries, checking the chain; IntegrityError names the first bad line.
+
+        An unterminated last line is a write torn by a crash before its fsync;
+        the erasure it announced never committed, so it is ignored.
+        """
         if not self.path.exists():
             return
         prev = GENESIS
-        with self.path.open("r", encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                    entry = LedgerEntry(**raw)
-                except (ValueError, TypeError):
-                    raise IntegrityError(f"erasure ledger {self.path}: line {lineno} is malformed") from None
-                want = _digest(
-                    entry.seq,
-                    entry.at,
-                    entry.cell,
-                    entry.subject_id,
-                    entry.reason,
-                    entry.upto_version,
-                    entry.prev,
-                )
-                if entry.prev != prev or entry.hash != want or entry.seq != lineno:
-                    raise IntegrityError(f"erasure ledger {self.path}: chain broken at line {lineno}")
-                prev = entry.hash
-                yield entry
-
-    def _tail(self) -> tuple[int, str]:
-        last: LedgerEntry | None = None
-        for last in self.entries():  # noqa: B007 - we want the last one
-            pass
-        return (last.seq, last.hash) if last else (0, GENESIS)
+        data = self.path.read_bytes()
+        lines = data.split(b"\n")
+        complete = lines[:-1]  # the piece after the last newline is empty or torn
+        for lineno, raw_line in enumerate(complete, start=1):
+            try:
+                entry = LedgerEntry(**json.loads(raw_line))
+            except (ValueError, TypeError):
+                raise IntegrityError(f"erasure ledger {self.path}: line {lineno} is malformed") from None
+            want = _digest(
+                entry.seq,
+                entry.at,
+                entry.cell,
+                entry.subject_id,
+                entry.reason,
+                entry.upto_version,
+                entry.prev,
+            )
+            if entry.prev != prev or entry.hash != want or entry.seq != lineno:
+                raise IntegrityError(f"erasure ledger {self.path}: chain broken at line {lineno}")
+            prev = entry.hash
+            yield entry
 
     def append(self, subject_id: str, reason: str, at: str, upto_version: int) -> LedgerEntry:
-        """Durably record an erasure (fsync) before the shred is committed."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        seq, prev = self._tail()
-        seq += 1
-        entry = LedgerEntry(
-            seq,
-            at,
-            self.cell,
-            subject_id,
-            reason,
-            upto_version,
-            prev,
-            _digest(seq, at, self.cell, subject_id, reason, upto_version, prev),
-        )
-        line = json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n"
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        return entry
+        """Durably record an erasure (fsync) before the shred is committed.
 
-    def erased_subjects(self) -> list[str]:
-        return [e.subject_id for e in self.entries()]
+        Appends from several processes are serialized with an exclusive lock;
+        a torn tail from an earlier crash is cut off first.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            data = os.pread(fd, size, 0) if size else b""
+            keep = data.rfind(b"\n") + 1
+            if keep != size:
+                os.ftruncate(fd, keep)
+            last: LedgerEntry | None = None
+            for last in self.entries():  # noqa: B007 - we want the last one
+                pass
+            seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+            seq += 1
+            entry = LedgerEntry(
+                seq,
+                at,
+                self.cell,
+                subject_id,
+                reason,
+                upto_version,
+                prev,
+                _digest(seq, at, self.cell, subject_id, reason, upto_version, prev),
+            )
+            line = json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n"
+            os.pwrite(fd, line.encode(), keep)
+            os.fsync(fd)
+            return entry
+        finally:
+            os.close(fd)  # closing releases the lock

@@ -41,8 +41,10 @@ class Record:
         return cls(dict(raw["f"]), dict(raw.get("s", {})))
 
 
-def _record_aad(cell: str, subject_id: str, record_version: int) -> bytes:
-    return f"domicile/record/{cell}/{subject_id}/{record_version}".encode()
+def _record_aad(cell: str, subject_id: str, record_version: int, jurisdiction: str) -> bytes:
+    """Binds a ciphertext to its cell, subject, version and jurisdiction (the row's
+    jurisdiction column drives transfer rules, so it must not be editable)."""
+    return f"domicile/record/{cell}/{subject_id}/{record_version}/{jurisdiction}".encode()
 
 
 def _dek_aad(cell: str, subject_id: str, key_version: int) -> bytes:
@@ -71,7 +73,9 @@ class RecordCipher:
         """Encrypt *record* under a (new) data key wrapped with the current KEK."""
         kv = self.keys.current_version()
         dek = dek or new_key()
-        ciphertext = seal(AESGCM(dek), record.to_bytes(), _record_aad(self.cell, subject_id, record_version))
+        ciphertext = seal(
+            AESGCM(dek), record.to_bytes(), _record_aad(self.cell, subject_id, record_version, jurisdiction)
+        )
         wrapped = self.keys.wrap(kv, dek, _dek_aad(self.cell, subject_id, kv))
         return VaultRow(
             subject_id, jurisdiction, kv, wrapped, ciphertext, record_version, created_at or now, now
@@ -92,7 +96,7 @@ class RecordCipher:
         plain = open_sealed(
             AESGCM(dek),
             row.ciphertext,
-            _record_aad(self.cell, row.subject_id, row.record_version),
+            _record_aad(self.cell, row.subject_id, row.record_version, row.jurisdiction),
             f"record of subject {row.subject_id} in cell {self.cell}",
         )
         return Record.from_bytes(plain)
