@@ -1,0 +1,47 @@
+"""IP addresses (IPv4 and IPv6).
+
+An IP address linked to a user is PD (152-FZ art. 3; CJEU C-582/14 Breyer)
+and a RU IP makes a user RU-scoped (PD-LOC-3). Validated with :mod:`ipaddress`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from domicile.recognizers.base import Example, Pattern, Recognizer
+
+
+class IpAddressRecognizer(Recognizer):
+    """IPv4 dotted quads and IPv6 addresses."""
+
+    NAME = "ip_address"
+    COUNTRY_CODE = "*"
+    CATEGORY = "ip_address"
+    PATTERNS = (
+        Pattern("ipv4", r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])", 0.5),
+        Pattern("ipv6", r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])", 0.5),
+    )
+    CONTEXT = ("ip", "ip address", "ip-адрес", "адрес ip", "remote addr", "client ip", "host", "last_ip")
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """IPv4 needs three dots and four digits; IPv6 needs two colons."""
+        return (digits >= 4 and value.count(".") >= 3) or value.count(":") >= 2
+
+    def validate(self, candidate: str) -> bool | None:
+        """A valid IPv4 or IPv6 address; unspecified (``0.0.0.0``, ``::``) rejected."""
+        try:
+            addr = ipaddress.ip_address(candidate)
+        except ValueError:
+            return False
+        return not addr.is_unspecified
+
+    @classmethod
+    def examples(cls) -> tuple[Example, ...]:
+        """Documentation-range addresses (RFC 5737, RFC 3849)."""
+        return (
+            Example("192.0.2.17", True, "TEST-NET-1"),
+            Example("2001:db8::8a2e:370:7334", True, "documentation prefix"),
+            Example("256.1.2.3", False, "octet above 255"),
+            Example("12:34:56", False, "a time, not IPv6"),
+            Example("1.2.3", False, "version string"),
+        )
