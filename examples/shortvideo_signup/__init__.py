@@ -1,0 +1,1 @@
+"""Example: the sign-up and profile service of a global short-video app that keeps only tokens."""

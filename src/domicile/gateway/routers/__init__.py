@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area; each route parses, calls the gateway service, renders."""
