@@ -442,3 +442,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:  # pragma: no cover - console script
     sys.exit(main())
+
+
+from domicile.cli.serve import register as _register_gateway  # noqa: E402
+
+_register_gateway(app)
+
+from domicile.cli.desk import desk_app as _desk_app  # noqa: E402
+
+app.add_typer(_desk_app, name="desk")
+
+from domicile.cli.moderation import register as _register_moderation  # noqa: E402
+
+_register_moderation(app)
