@@ -366,12 +366,15 @@ class SqlAuditStore(AuditStore):
                 return self._head(self._head_select())
             stmt = self._head_select().with_for_update()
             row = self._head(stmt)
-            if row is None and self._dialect == "postgresql" and self._last_row() is None:
-                genesis = genesis_hash(self.cell)
-                seed = postgresql.insert(audit_head).values(
-                    id=HEAD_ID, seq=0, entry_hash=genesis, mac=self._key.head_mac(0, genesis)
-                )
-                self._conn.execute(seed.on_conflict_do_nothing(index_elements=[audit_head.c.id]))
+            if row is None and self._dialect == "postgresql":
+                if self._last_row() is None:
+                    genesis = genesis_hash(self.cell)
+                    seed = postgresql.insert(audit_head).values(
+                        id=HEAD_ID, seq=0, entry_hash=genesis, mac=self._key.head_mac(0, genesis)
+                    )
+                    self._conn.execute(seed.on_conflict_do_nothing(index_elements=[audit_head.c.id]))
+                # Read again either way: under READ COMMITTED a concurrent first append may have
+                # committed its head row and entries between our first read and _last_row().
                 row = self._head(stmt)
             return row
 
