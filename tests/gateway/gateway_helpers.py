@@ -53,7 +53,10 @@ class Env:
     def key(self, role: Role | str = Role.APP, location: str = "RU") -> str:
         role = Role(role)
         if (role.value, location) not in self.keys:
-            issued = self.runtime.gateway.keys.create(f"t-{role.value}-{location.lower()}", role, location)
+            bound = "rkn" if role is Role.AUTHORITY else None  # an authority key names its authority
+            issued = self.runtime.gateway.keys.create(
+                f"t-{role.value}-{location.lower()}", role, location, authority_type=bound
+            )
             self.keys[(role.value, location)] = issued.api_key
         return self.keys[(role.value, location)]
 
@@ -93,8 +96,15 @@ class Env:
         self.runtime.close()
 
 
-def build_env(dom: Domicile, clock: FixedClock, *, store: GatewayStore | None = None, **settings: Any) -> Env:
-    app = create_app(dom, settings=GatewaySettings(**settings), store=store, clock=clock)
+def build_env(
+    dom: Domicile,
+    clock: FixedClock,
+    *,
+    store: GatewayStore | None = None,
+    desk_data: DomicileSettings | None = None,
+    **settings: Any,
+) -> Env:
+    app = create_app(dom, settings=GatewaySettings(**settings), store=store, clock=clock, desk_data=desk_data)
     transport = AppTransport(app)
     http = httpx.Client(transport=transport, base_url="http://gateway.test")
     return Env(app, app.state.runtime, http, transport, clock)

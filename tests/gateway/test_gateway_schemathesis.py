@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from domicile.core.clock import FixedClock
 from domicile.gateway.authz import Role
+from domicile.settings import DomicileSettings
 
 MAX_EXAMPLES = 10  # per operation and generation mode: ~15-20 s for the whole API
 CALLERS = [(Role.APP, "RU"), (Role.DPO, "DE"), (Role.ADMIN, "RU")]
@@ -29,9 +30,11 @@ CALLERS = [(Role.APP, "RU"), (Role.DPO, "DE"), (Role.ADMIN, "RU")]
 
 @pytest.fixture(scope="module")
 def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """One app for the whole run: memory cells, a German notice, one Russian subject, a desk."""
     clock = FixedClock(START)
-    """One app for the whole run: memory cells, a German notice, one Russian subject."""
-    env = build_env(memory_domicile(tmp_path_factory.mktemp("fuzz"), clock), clock)
+    tmp = tmp_path_factory.mktemp("fuzz")
+    # A desk data folder, so the mounted /v1/desk routes are live (not 503) under the fuzzer too.
+    env = build_env(memory_domicile(tmp, clock), clock, desk_data=DomicileSettings(data_dir=tmp / "data"))
     env.notice("DE", filed=START - timedelta(days=30))
     env.ru_subject()
     yield env

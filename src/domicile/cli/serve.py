@@ -125,9 +125,19 @@ def serve(
 @apikeys_app.command("create")
 def apikeys_create(
     principal: Annotated[str, typer.Option("--principal", help="Caller id written to the audit log.")],
-    role: Annotated[str, typer.Option("--role", help="app, support-ru, dpo, regulator-liaison or admin.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="app, support-ru, dpo, regulator-liaison, admin, representative, authority or moderator.",
+        ),
+    ],
     location: Annotated[str, typer.Option("--location", help="Country where the caller runs (ISO alpha-2).")],
     note: Annotated[str, typer.Option("--note", help="A label for listings.")] = "",
+    authority_type: Annotated[
+        str | None,
+        typer.Option("--authority-type", help="With --role authority: rkn, mvd, court... (one per key)."),
+    ] = None,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
@@ -135,7 +145,7 @@ def apikeys_create(
     from domicile.core.clock import SystemClock
     from domicile.gateway.auth import ApiKeys
 
-    issued = ApiKeys(_store(data_dir), SystemClock()).create(principal, role, location, note)
+    issued = ApiKeys(_store(data_dir), SystemClock()).create(principal, role, location, note, authority_type)
     emit(
         {"key": issued.info, "api_key": issued.api_key},
         json_out,

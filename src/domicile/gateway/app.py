@@ -5,6 +5,8 @@
 OpenAPI 3 is served at ``/openapi.json``, the API under ``/v1``. Errors of every kind -
 domain, validation, routing, bugs - are rendered as :class:`~domicile.gateway.schemas.ErrorOut`
 JSON by the handlers here, with the status from :func:`domicile.gateway.errors.http_status`.
+The regulator desk's and the moderation queue's routers are mounted at ``/v1/desk`` and
+``/v1/moderation``; they render their own domain errors (``{"error", "message"}``).
 """
 
 from __future__ import annotations
@@ -26,20 +28,30 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 
 from domicile.core.clock import Clock  # noqa: E402
 from domicile.core.errors import DomicileError, InputError  # noqa: E402
-from domicile.gateway.deps import GatewayContext  # noqa: E402
+from domicile.gateway.deps import (  # noqa: E402
+    GatewayContext,
+    MountedAuthError,
+    get_desk,
+    get_desk_caller,
+    get_moderation_caller,
+    get_queue,
+)
 from domicile.gateway.errors import MalformedJsonError, RuleRefusal, http_status  # noqa: E402
 from domicile.gateway.metrics import GatewayMetrics  # noqa: E402
 from domicile.gateway.middleware import GuardMiddleware  # noqa: E402
 from domicile.gateway.policy import WaitClock  # noqa: E402
 from domicile.gateway.routers import admin, ops, subjects, tokens, transfers  # noqa: E402
 from domicile.gateway.runtime import GatewayRuntime, open_runtime  # noqa: E402
-from domicile.gateway.schemas import ErrorOut  # noqa: E402
+from domicile.gateway.schemas import ErrorOut, MountedErrorOut  # noqa: E402
 from domicile.gateway.settings import GatewaySettings  # noqa: E402
 from domicile.gateway.store import GatewayStore  # noqa: E402
 from domicile.service import Domicile  # noqa: E402
 from domicile.settings import DomicileSettings  # noqa: E402
 
 log = logging.getLogger("domicile.gateway")
+DESK_PREFIX = "/v1/desk"
+MODERATION_PREFIX = "/v1/moderation"
+PUBLIC_FORM_PATH = f"{DESK_PREFIX}/form"
 _SAFE_LOC = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
 
 DESCRIPTION = """The domicile gateway: the global platform's services store PD in the subject's home
@@ -82,6 +94,11 @@ async def _domicile_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(request, status, code, exc.message)
 
 
+async def _mounted_auth_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MountedAuthError)
+    return await _domicile_error(request, exc.error)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -107,6 +124,42 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(request, exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
 
+_MOUNTED_ERRORS = {
+    400: "Malformed input.",
+    401: "No valid API key (not for the public complaint form).",
+    403: "The caller's role may not do this (the router's permission table).",
+    404: "No such record.",
+    409: "Refused by the workflow, or a concurrent change won.",
+    410: "The subject was erased.",
+    413: "Request body too large.",
+    415: "Request body is not application/json.",
+    422: "Invalid input.",
+    502: "A platform adapter or notifier failed.",
+    503: "The desk or queue is unavailable (the message says why), or its store is.",
+}
+
+
+def _mounted_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": MountedErrorOut, "description": _MOUNTED_ERRORS[c]} for c in codes}
+
+
+def _mount(app: FastAPI) -> None:
+    """Mount the regulator desk and the moderation queue (their routers authorise themselves)."""
+    from domicile.desk.http import create_desk_router
+    from domicile.moderation.queue.http import create_moderation_router
+
+    app.include_router(
+        create_desk_router(get_desk, get_desk_caller),
+        prefix=DESK_PREFIX,
+        responses=_mounted_responses(400, 401, 403, 404, 409, 410, 413, 415, 422, 502, 503),
+    )
+    app.include_router(
+        create_moderation_router(get_queue, get_moderation_caller),
+        prefix=MODERATION_PREFIX,
+        responses=_mounted_responses(400, 401, 403, 404, 409, 413, 415, 422, 502, 503),
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error("internal error %s request=%s", type(exc).__name__, _request_id(request))
     log.debug("internal error details", exc_info=exc)
@@ -120,6 +173,7 @@ def create_app(
     store: GatewayStore | None = None,
     clock: Clock | None = None,
     wait_clock: WaitClock | None = None,
+    desk_data: DomicileSettings | None = None,
 ) -> FastAPI:
     """Build the HTTP API over a data folder or an open :class:`Domicile`.
 
@@ -129,13 +183,21 @@ def create_app(
         store: An open gateway database to use instead of the configured one.
         clock: Time source (defaults to the facade's clock).
         wait_clock: Waiting-period calculator (defaults to the production calendar).
+        desk_data: The data folder of the regulator desk when ``source`` is a ``Domicile``
+            (by default the desk is served only over a data folder; otherwise ``/v1/desk`` is 503).
 
     Returns:
         The FastAPI application; its ``state.domicile`` holds the :class:`GatewayContext`.
     """
     metrics = GatewayMetrics()
     runtime: GatewayRuntime = open_runtime(
-        source, settings=settings, store=store, clock=clock, wait_clock=wait_clock, metrics=metrics
+        source,
+        settings=settings,
+        store=store,
+        clock=clock,
+        wait_clock=wait_clock,
+        metrics=metrics,
+        desk_data=desk_data,
     )
 
     @asynccontextmanager
@@ -152,15 +214,20 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.domicile = GatewayContext(runtime.gateway, runtime.idempotency, metrics, runtime.settings)
+    app.state.domicile = GatewayContext(
+        runtime.gateway, runtime.idempotency, metrics, runtime.settings, runtime
+    )
     app.state.runtime = runtime
     for module in (subjects, tokens, ops, transfers, admin):
         app.include_router(module.router)
+    _mount(app)
     app.add_middleware(
         GuardMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
         metrics=metrics,
+        form_paths=frozenset({PUBLIC_FORM_PATH}),
     )
+    app.add_exception_handler(MountedAuthError, _mounted_auth_error)
     app.add_exception_handler(DomicileError, _domicile_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

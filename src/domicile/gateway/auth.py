@@ -6,7 +6,9 @@ per-key random salt, compared in constant time. The secret is shown once, at cre
 and never stored. A 256-bit random secret needs no slow KDF: there is nothing to guess.
 
 The *location* is the ISO country where the caller runs; it decides whether a request
-is domestic or a cross-border transfer (152-FZ art. 12; PD-XB-2..5).
+is domestic or a cross-border transfer (152-FZ art. 12; PD-XB-2..5). A key of role
+``authority`` also records the one *authority type* (``rkn``, ``mvd``...) it submits to the
+regulator desk as; other roles have none.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Principal:
     role: Role
     location: str
     key_id: str
+    authority_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class ApiKeyInfo:
     note: str
     created_at: str
     revoked_at: str | None
+    authority_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,23 @@ def _info(row: Mapping[str, object]) -> ApiKeyInfo:
         note=str(row["note"]),
         created_at=str(row["created_at"]),
         revoked_at=None if row["revoked_at"] is None else str(row["revoked_at"]),
+        authority_type=None if row.get("authority_type") is None else str(row["authority_type"]),
     )
+
+
+def check_authority_type(role: Role, authority_type: str | None) -> str | None:
+    """An ``authority`` key needs exactly one desk authority type; other roles take none."""
+    if role is not Role.AUTHORITY:
+        if authority_type:
+            raise InputError("only an authority key has an authority type")
+        return None
+    from domicile.desk.models import AuthorityType
+
+    try:
+        return AuthorityType(authority_type or "").value
+    except ValueError:
+        known = ", ".join(a.value for a in AuthorityType)
+        raise InputError(f"an authority key needs an authority type; expected one of {known}") from None
 
 
 def check_note(note: str) -> str:
@@ -100,11 +120,19 @@ class ApiKeys:
         self._store = store
         self._clock = clock
 
-    def create(self, principal: str, role: Role | str, location: str, note: str = "") -> IssuedKey:
+    def create(
+        self,
+        principal: str,
+        role: Role | str,
+        location: str,
+        note: str = "",
+        authority_type: str | None = None,
+    ) -> IssuedKey:
         """Issue a key for *principal* acting as *role* from *location*.
 
         Raises:
-            InputError: the principal is not an id, the role or the country is unknown.
+            InputError: the principal is not an id, the role or the country is unknown, or the
+                authority type is missing (role ``authority``), unknown or given for another role.
         """
         check_actor(principal)
         try:
@@ -113,6 +141,7 @@ class ApiKeys:
             raise InputError(f"unknown role; expected one of {', '.join(r.value for r in Role)}") from None
         location = check_country(location, "location")
         note = check_note(note)
+        bound = check_authority_type(role, authority_type)
         key_id = _b32(os.urandom(8))[:12]
         secret = _b32(os.urandom(32))
         salt = os.urandom(16)
@@ -127,6 +156,7 @@ class ApiKeys:
             "note": note,
             "created_at": now,
             "revoked_at": None,
+            "authority_type": bound,
         }
         with self._store.begin() as conn:
             conn.execute(api_keys.insert().values(**row))
@@ -180,4 +210,7 @@ class ApiKeys:
         ok = hmac.compare_digest(_digest(bytes.fromhex(str(data["salt"])), m["secret"]), str(data["digest"]))
         if not ok or data["revoked_at"] is not None:
             raise AuthenticationError("invalid or revoked API key")
-        return Principal(str(data["principal"]), Role(str(data["role"])), str(data["location"]), m["id"])
+        bound = None if data.get("authority_type") is None else str(data["authority_type"])
+        return Principal(
+            str(data["principal"]), Role(str(data["role"])), str(data["location"]), m["id"], bound
+        )

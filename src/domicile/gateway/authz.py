@@ -42,6 +42,9 @@ class Role(StrEnum):
     DPO = "dpo"  # the person responsible for PD processing (152-FZ art. 22.1)
     REGULATOR_LIAISON = "regulator-liaison"  # answers RKN and authorities' requests
     ADMIN = "admin"  # operates the gateway: keys, cells, transfer switches; never reads PD
+    REPRESENTATIVE = "representative"  # the local representative: signs desk decisions; no PD here
+    AUTHORITY = "authority"  # an authority's account at the desk, bound to one authority type
+    MODERATOR = "moderator"  # reviews the moderation queue; no PD here
 
 
 class Action(StrEnum):
@@ -79,27 +82,38 @@ class Access(StrEnum):
 #: Actions whose response carries PD values (never plain ``allow`` abroad).
 RETURNS_PD: frozenset[Action] = frozenset({Action.SUBJECT_READ, Action.DETOKENIZE})
 
-_ROLES = (Role.APP, Role.SUPPORT_RU, Role.DPO, Role.REGULATOR_LIAISON, Role.ADMIN)
+_ROLES = (
+    Role.APP,
+    Role.SUPPORT_RU,
+    Role.DPO,
+    Role.REGULATOR_LIAISON,
+    Role.ADMIN,
+    Role.REPRESENTATIVE,
+    Role.AUTHORITY,
+    Role.MODERATOR,
+)
 _CODES = {"A": Access.ALLOW, "D": Access.DENY, "T": Access.TRANSFER}
 
 # One row per action; one "home/foreign" pair per role, in the order of _ROLES.
 # A = allow, D = deny, T = transfer (allowed only through the cross-border rules).
-#          action                    app    support-ru  dpo    regulator-liaison  admin
-_TABLE: tuple[tuple[Action, str, str, str, str, str], ...] = (
-    (Action.SUBJECT_CREATE,          "A/A", "D/D",      "D/D", "D/D",             "D/D"),
-    (Action.SUBJECT_READ,            "A/T", "A/D",      "A/T", "A/D",             "D/D"),
-    (Action.SUBJECT_PATCH,           "A/A", "A/D",      "A/D", "D/D",             "D/D"),
-    (Action.SUBJECT_ERASE,           "A/A", "A/D",      "A/A", "D/D",             "D/D"),
-    (Action.SUBJECT_SEARCH,          "A/A", "A/D",      "A/A", "A/D",             "D/D"),
-    (Action.TOKENIZE,                "A/A", "A/D",      "A/A", "D/D",             "D/D"),
-    (Action.DETOKENIZE,              "A/T", "A/D",      "A/T", "A/D",             "D/D"),
-    (Action.CELLS_STATUS,            "D/D", "D/D",      "A/A", "A/A",             "A/A"),
-    (Action.TRANSFERS_READ,          "D/D", "D/D",      "A/A", "A/A",             "A/A"),
-    (Action.TRANSFERS_LEDGER,        "D/D", "D/D",      "A/A", "A/A",             "A/A"),
-    (Action.TRANSFERS_NOTICE,        "D/D", "D/D",      "A/A", "D/D",             "A/A"),
-    (Action.KILL_ENGAGE,             "D/D", "D/D",      "A/A", "A/A",             "A/A"),
-    (Action.KILL_RELEASE,            "D/D", "D/D",      "A/D", "D/D",             "D/D"),
-    (Action.APIKEYS_MANAGE,          "D/D", "D/D",      "D/D", "D/D",             "A/A"),
+# The desk and moderation roles (representative, authority, moderator) work through the mounted
+# /v1/desk and /v1/moderation APIs (their own permission tables) and get no PD endpoint here.
+#          action                    app    support-ru  dpo    regulator-liaison  admin  repr.  auth.  moder.
+_TABLE: tuple[tuple[Action, str, str, str, str, str, str, str, str], ...] = (
+    (Action.SUBJECT_CREATE,          "A/A", "D/D",      "D/D", "D/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.SUBJECT_READ,            "A/T", "A/D",      "A/T", "A/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.SUBJECT_PATCH,           "A/A", "A/D",      "A/D", "D/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.SUBJECT_ERASE,           "A/A", "A/D",      "A/A", "D/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.SUBJECT_SEARCH,          "A/A", "A/D",      "A/A", "A/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.TOKENIZE,                "A/A", "A/D",      "A/A", "D/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.DETOKENIZE,              "A/T", "A/D",      "A/T", "A/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.CELLS_STATUS,            "D/D", "D/D",      "A/A", "A/A",             "A/A", "D/D", "D/D", "D/D"),
+    (Action.TRANSFERS_READ,          "D/D", "D/D",      "A/A", "A/A",             "A/A", "D/D", "D/D", "D/D"),
+    (Action.TRANSFERS_LEDGER,        "D/D", "D/D",      "A/A", "A/A",             "A/A", "D/D", "D/D", "D/D"),
+    (Action.TRANSFERS_NOTICE,        "D/D", "D/D",      "A/A", "D/D",             "A/A", "D/D", "D/D", "D/D"),
+    (Action.KILL_ENGAGE,             "D/D", "D/D",      "A/A", "A/A",             "A/A", "D/D", "D/D", "D/D"),
+    (Action.KILL_RELEASE,            "D/D", "D/D",      "A/D", "D/D",             "D/D", "D/D", "D/D", "D/D"),
+    (Action.APIKEYS_MANAGE,          "D/D", "D/D",      "D/D", "D/D",             "A/A", "D/D", "D/D", "D/D"),
 )  # fmt: skip
 
 

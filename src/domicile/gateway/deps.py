@@ -1,4 +1,6 @@
-"""FastAPI wiring, in one place: the app context, the caller, the request id, idempotency.
+"""FastAPI wiring, in one place: the app context, the caller, the request id, idempotency,
+and the dependencies of the mounted desk (``/v1/desk``) and moderation (``/v1/moderation``)
+routers: their service objects and gateway principals mapped onto their callers.
 
 Routes declare what they need with the ``Annotated`` aliases below; nothing else in the
 gateway reads ``request.app.state``.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.responses import Response
@@ -17,13 +19,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from domicile.gateway.auth import Principal
-from domicile.gateway.authz import Action
-from domicile.gateway.errors import STATUS_TABLE
+from domicile.gateway.authz import Action, Role
+from domicile.gateway.errors import STATUS_TABLE, AuthenticationError
 from domicile.gateway.idempotency import KEY_PATTERN, IdempotencyStore
 from domicile.gateway.metrics import GatewayMetrics
 from domicile.gateway.schemas import ErrorOut
 from domicile.gateway.service import Gateway
 from domicile.gateway.settings import GatewaySettings
+
+if TYPE_CHECKING:
+    from domicile.desk.http import DeskCaller
+    from domicile.desk.service import Desk
+    from domicile.gateway.runtime import GatewayRuntime
+    from domicile.moderation.queue.http import ModerationCaller
+    from domicile.moderation.queue.service import ReviewQueue
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class GatewayContext:
     idempotency: IdempotencyStore
     metrics: GatewayMetrics
     settings: GatewaySettings
+    runtime: GatewayRuntime | None = None
 
 
 _bearer = HTTPBearer(
@@ -138,3 +148,93 @@ ACTION_KEY = "x-domicile-action"
 def action(a: Action) -> dict[str, Any]:
     """OpenAPI extension naming the matrix action a route performs (read by tests and docs)."""
     return {ACTION_KEY: a.value}
+
+
+# -- the mounted desk and moderation routers ------------------------------------------------------
+class MountedAuthError(Exception):
+    """An :class:`AuthenticationError` raised in a mounted router's dependency.
+
+    The desk and moderation routers render every ``DomicileError`` with their own status tables
+    (where a ``PolicyError`` is 403 or 409); wrapping it lets the app's handler answer 401 with
+    the gateway's error body, like every other unauthenticated request.
+    """
+
+    def __init__(self, error: AuthenticationError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _mounted_principal(
+    gateway: Annotated[Gateway, Depends(get_gateway)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal:
+    try:
+        return gateway.authenticate(credentials.credentials if credentials else None)
+    except AuthenticationError as exc:
+        raise MountedAuthError(exc) from None
+
+
+def _runtime(ctx: GatewayContext) -> GatewayRuntime:
+    if ctx.runtime is None:  # pragma: no cover - create_app always sets it
+        raise RuntimeError("the gateway context has no runtime")
+    return ctx.runtime
+
+
+def desk_roles(role: Role) -> frozenset[str]:
+    """The desk roles (values of :class:`~domicile.desk.http.DeskRole`) of a gateway role."""
+    return _DESK_ROLES.get(role, frozenset())
+
+
+def moderation_roles(role: Role) -> frozenset[str]:
+    """The moderation roles (values of :class:`~domicile.moderation.queue.http.ModerationRole`)."""
+    return _MODERATION_ROLES.get(role, frozenset())
+
+
+#: Gateway role -> desk roles. support-ru and moderator have no desk role.
+_DESK_ROLES: dict[Role, frozenset[str]] = {
+    Role.REGULATOR_LIAISON: frozenset({"regulator-liaison"}),
+    Role.DPO: frozenset({"dpo"}),
+    Role.ADMIN: frozenset({"admin"}),
+    Role.APP: frozenset({"service"}),
+    Role.REPRESENTATIVE: frozenset({"representative"}),
+    Role.AUTHORITY: frozenset({"authority"}),
+}
+#: Gateway role -> moderation roles. The queue itself refuses an appeal decided by the original
+#: reviewer, so one moderator role may hold both.
+_MODERATION_ROLES: dict[Role, frozenset[str]] = {
+    Role.APP: frozenset({"service"}),
+    Role.MODERATOR: frozenset({"reviewer", "appeals"}),
+    Role.SUPPORT_RU: frozenset({"support"}),
+    Role.ADMIN: frozenset({"admin"}),
+}
+
+
+def get_desk(ctx: Annotated[GatewayContext, Depends(get_context)]) -> Desk:
+    """The open desk (503 with the reason when it could not be opened)."""
+    return _runtime(ctx).desk_or_raise()
+
+
+def get_desk_caller(principal: Annotated[Principal, Depends(_mounted_principal)]) -> DeskCaller:
+    """The gateway principal as a desk caller (an authority key carries its authority type)."""
+    from domicile.desk.http import DeskCaller, DeskRole
+    from domicile.desk.models import AuthorityType
+
+    roles = frozenset(DeskRole(r) for r in desk_roles(principal.role))
+    bound = AuthorityType(principal.authority_type) if principal.authority_type else None
+    return DeskCaller(principal.principal, roles, bound if DeskRole.AUTHORITY in roles else None)
+
+
+def get_queue(ctx: Annotated[GatewayContext, Depends(get_context)]) -> ReviewQueue:
+    """The review queue (503 with the reason when it could not be opened)."""
+    return _runtime(ctx).queue_or_raise()
+
+
+def get_moderation_caller(
+    principal: Annotated[Principal, Depends(_mounted_principal)],
+) -> ModerationCaller:
+    """The gateway principal as a moderation caller."""
+    from domicile.moderation.queue.http import ModerationCaller, ModerationRole
+
+    return ModerationCaller(
+        principal.principal, frozenset(ModerationRole(r) for r in moderation_roles(principal.role))
+    )

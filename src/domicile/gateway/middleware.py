@@ -4,7 +4,8 @@
   on the response and used in the transfer ledger.
 * Bodies larger than ``max_body_bytes`` are refused with 413 before any route runs
   (by ``Content-Length`` up front, or while streaming).
-* A non-empty body that is not ``application/json`` (or ``+json``) gets 415.
+* A non-empty body that is not ``application/json`` (or ``+json``) gets 415, except on the
+  ``form_paths`` (the desk's public complaint form takes HTML form posts).
 * Latency and status per route *template* go to Prometheus (never the raw path:
   subject ids stay out of metrics).
 """
@@ -61,10 +62,18 @@ def error_body(status: int, code: str, message: str, request_id: str | None) -> 
 class GuardMiddleware:
     """See the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: GatewayMetrics | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        metrics: GatewayMetrics | None = None,
+        form_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.metrics = metrics
+        self.form_paths = form_paths  # HTML form posts (any content type; still size-limited)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,7 +130,8 @@ class GuardMiddleware:
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body = b"".join(chunks)
-        if body and not is_json_media_type(headers.get("content-type")):
+        form = scope.get("path") in self.form_paths
+        if body and not form and not is_json_media_type(headers.get("content-type")):
             got = headers.get("content-type") or "none"
             reason = f"request body must be application/json (got content type {got[:60]!r})"
             await self._reject(send, UnsupportedMediaTypeError(reason), request_id)

@@ -5,6 +5,12 @@ Where things live by default, next to the cells in the data folder:
 * ``<data_dir>/gateway/gateway.db`` - the gateway database (SQLite; any SQLAlchemy URL via
   ``DOMICILE_GATEWAY_DB_URL``);
 * ``<data_dir>/gateway/secret.key`` - 32 random bytes keying idempotency fingerprints (0600).
+
+The runtime also opens the regulator desk (``init_desk`` + ``open_desk`` over the same
+:class:`Domicile`; it needs a data folder) and the moderation review queue (in the Russian
+cell). Either may be unavailable - no data folder, no RU cell, an unmigrated schema - and the
+gateway still starts: :meth:`GatewayRuntime.desk_or_raise` / :meth:`queue_or_raise` then raise
+:class:`~domicile.gateway.errors.NotReadyError` (503) with the reason.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domicile.core.clock import Clock
-from domicile.core.errors import ConfigError
+from domicile.core.errors import ConfigError, DomicileError
 from domicile.gateway.auth import ApiKeys
+from domicile.gateway.errors import NotReadyError
 from domicile.gateway.idempotency import IdempotencyStore
 from domicile.gateway.metrics import GatewayMetrics
 from domicile.gateway.policy import DeskWaitClock, TransferPolicy, WaitClock
@@ -26,6 +34,10 @@ from domicile.gateway.store import GatewayStore
 from domicile.gateway.transfers import TransferRecords
 from domicile.service import Domicile
 from domicile.settings import DomicileSettings
+
+if TYPE_CHECKING:
+    from domicile.desk.service import Desk
+    from domicile.moderation.queue.service import ReviewQueue
 
 SECRET_BYTES = 32
 
@@ -82,17 +94,65 @@ class GatewayRuntime:
     settings: GatewaySettings
     owns_dom: bool = False
     owns_store: bool = False
+    desk: Desk | None = None
+    desk_error: str = "the regulator desk is not configured"
+    queue: ReviewQueue | None = None
+    queue_error: str = "the moderation queue is not configured"
     closed: bool = field(default=False, init=False)
+
+    def desk_or_raise(self) -> Desk:
+        """The open desk; :class:`NotReadyError` (503) with the reason when it did not open."""
+        if self.desk is None:
+            raise NotReadyError(f"regulator desk unavailable: {self.desk_error}")
+        return self.desk
+
+    def queue_or_raise(self) -> ReviewQueue:
+        """The review queue; :class:`NotReadyError` (503) with the reason when it did not open."""
+        if self.queue is None:
+            raise NotReadyError(f"moderation queue unavailable: {self.queue_error}")
+        return self.queue
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.desk is not None:
+            self.desk.close_resources()
         if self.owns_store:
             self.store.close()
         if self.owns_dom:
             for cell in self.dom.cells.values():
                 cell.close()
+
+
+def _open_desk(data: DomicileSettings | None, dom: Domicile, clock: Clock) -> tuple[Desk | None, str]:
+    """The desk of the data folder over *dom*, or None and why not (the gateway starts anyway)."""
+    if data is None:
+        return None, "the desk needs a data folder (create the app from DomicileSettings)"
+    try:
+        from domicile.desk.runtime import init_desk, open_desk
+
+        init_desk(data)
+        return open_desk(data, dom=dom, clock=clock), ""
+    except (DomicileError, OSError, ImportError) as exc:
+        message = exc.message if isinstance(exc, DomicileError) else type(exc).__name__
+        return None, message
+
+
+def _open_queue(dom: Domicile, clock: Clock) -> tuple[ReviewQueue | None, str]:
+    """The review queue in the Russian cell (schema current), or None and why not."""
+    try:
+        from domicile.moderation.actions import RecordOnlyPlatform
+        from domicile.moderation.queue import ReviewQueue, SqlModerationSpace, space_for
+
+        space = space_for(dom)
+        if isinstance(space, SqlModerationSpace):
+            space.check_schema()
+        platform = RecordOnlyPlatform()
+        return ReviewQueue(space, clock=clock, platform=platform, notifier=platform), ""
+    except (DomicileError, ImportError) as exc:
+        message = exc.message if isinstance(exc, DomicileError) else type(exc).__name__
+        return None, message
 
 
 def open_runtime(
@@ -103,8 +163,13 @@ def open_runtime(
     clock: Clock | None = None,
     wait_clock: WaitClock | None = None,
     metrics: GatewayMetrics | None = None,
+    desk_data: DomicileSettings | None = None,
 ) -> GatewayRuntime:
-    """Build the gateway over a data folder (``DomicileSettings``) or an open :class:`Domicile`."""
+    """Build the gateway over a data folder (``DomicileSettings``) or an open :class:`Domicile`.
+
+    ``desk_data`` is the data folder holding the desk (``desk.yaml``, its database, blobs, the
+    representative's key); it defaults to ``source`` when that is a data folder.
+    """
     settings = settings or GatewaySettings()
     data_dir: Path | None = None
     owns_dom = False
@@ -114,6 +179,7 @@ def open_runtime(
         dom = open_domicile(source, clock=clock)
         data_dir = source.data_dir
         owns_dom = True
+        desk_data = desk_data or source
     else:
         dom = source
     clock = clock or dom.clock
@@ -136,4 +202,7 @@ def open_runtime(
     policy = TransferPolicy(records, dom.packs, clock, wait_clock or _desk_wait(settings))
     gateway = Gateway(dom, store, keys, records, policy, clock, metrics)
     idem = IdempotencyStore(store, clock, secret, timedelta(hours=settings.idempotency_ttl_hours))
-    return GatewayRuntime(dom, store, gateway, idem, settings, owns_dom, owns_store)
+    runtime = GatewayRuntime(dom, store, gateway, idem, settings, owns_dom, owns_store)
+    runtime.desk, runtime.desk_error = _open_desk(desk_data, dom, clock)
+    runtime.queue, runtime.queue_error = _open_queue(dom, clock)
+    return runtime

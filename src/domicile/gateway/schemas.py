@@ -128,9 +128,25 @@ class ApiKeyIn(_In):
     role: Role
     location: Country
     note: Annotated[str, StringConstraints(max_length=200)] = ""
+    authority_type: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")] | None = Field(
+        default=None, description="Role 'authority' only: the authority type it submits to the desk as."
+    )
 
 
 # -- responses ------------------------------------------------------------------------------
+class MountedErrorOut(BaseModel):
+    """An error of the mounted desk or moderation API: their own ``{"error", "message"}`` body
+    (the desk adds ``quarantine_id`` and ``problems`` to refused input), or the gateway's
+    :class:`ErrorOut` for what the gateway answers before the router (401, malformed or
+    oversized bodies, request validation)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str | None = Field(default=None, description="The router's error code.")
+    code: str | None = Field(default=None, description="The gateway's error code.")
+    message: str | None = None
+
+
 class ErrorOut(BaseModel):
     """Every error: a status, a stable code, one readable line; refusals name their rule."""
 
@@ -335,6 +351,7 @@ class ApiKeyOut(_Out):
     note: str
     created_at: str
     revoked_at: str | None
+    authority_type: str | None = None
 
 
 class IssuedKeyOut(BaseModel):

@@ -577,10 +577,16 @@ class Gateway:
         return self.keys.list()
 
     def create_key(
-        self, p: Principal, principal: str, role: Role | str, location: str, note: str
+        self,
+        p: Principal,
+        principal: str,
+        role: Role | str,
+        location: str,
+        note: str,
+        authority_type: str | None = None,
     ) -> IssuedKey:
         self.gate(p, Action.APIKEYS_MANAGE)
-        return self.keys.create(principal, role, location, note)
+        return self.keys.create(principal, role, location, note, authority_type)
 
     def revoke_key(self, p: Principal, key_id: str) -> ApiKeyInfo:
         self.gate(p, Action.APIKEYS_MANAGE)

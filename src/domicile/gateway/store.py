@@ -20,7 +20,7 @@ from sqlalchemy.pool import StaticPool
 
 from domicile.core.errors import ConfigError, StoreError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: gateway_api_keys.authority_type (upgraded in place from 1)
 
 metadata = sa.MetaData()
 
@@ -43,6 +43,7 @@ api_keys = sa.Table(
     sa.Column("note", sa.String(200), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("revoked_at", sa.String(32), nullable=True),
+    sa.Column("authority_type", sa.String(32), nullable=True),
 )
 
 transfer_notices = sa.Table(
@@ -164,6 +165,15 @@ class GatewayStore:
                 ).first()
                 if row is None:
                     conn.execute(gateway_meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
+                elif row[0] == "1":  # add the authority type of desk authority keys
+                    conn.execute(
+                        sa.text("ALTER TABLE gateway_api_keys ADD COLUMN authority_type VARCHAR(32)")
+                    )
+                    conn.execute(
+                        gateway_meta.update()
+                        .where(gateway_meta.c.key == "schema_version")
+                        .values(value=SCHEMA_VERSION)
+                    )
                 elif row[0] != SCHEMA_VERSION:
                     raise ConfigError(
                         f"gateway database has schema version {row[0]}; this domicile knows {SCHEMA_VERSION}"

@@ -35,7 +35,9 @@ def list_keys(gateway: GatewayDep, principal: PrincipalDep) -> list[ApiKeyOut]:
 )
 def create_key(body: ApiKeyIn, gateway: GatewayDep, principal: PrincipalDep) -> IssuedKeyOut:
     """Not idempotency-keyed: the response holds a secret, which the gateway never stores."""
-    issued = gateway.create_key(principal, body.principal, body.role, body.location, body.note)
+    issued = gateway.create_key(
+        principal, body.principal, body.role, body.location, body.note, body.authority_type
+    )
     return IssuedKeyOut(key=ApiKeyOut.model_validate(issued.info), api_key=issued.api_key)
 
 
