@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     CheckConstraint,
     Column,
     Index,
@@ -22,16 +21,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from domicile.core.sqltypes import NAMING, BigInt
 
 metadata = MetaData(naming_convention=NAMING)
 
-#: A 64-bit integer that is also SQLite's rowid alias when used as primary key.
-BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 # --- cell identity and key fingerprints -------------------------------------
 cell_meta = Table(

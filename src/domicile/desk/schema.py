@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -26,17 +25,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-}
+from domicile.core.sqltypes import NAMING, TS, BigInt
 
 metadata = MetaData(naming_convention=NAMING)
 
-BigInt = BigInteger().with_variant(Integer(), "sqlite")
-TS = String(32)  # iso_utc(): YYYY-MM-DDTHH:MM:SS.ffffffZ
 
 desk_meta = Table(
     "desk_meta",

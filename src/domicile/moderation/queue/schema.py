@@ -9,23 +9,18 @@ sort and compare as text) and JSON evidence; never PD.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+
+from domicile.core.sqltypes import NAMING, TS, BigInt
 
 __all__ = ["metadata"]
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 metadata = MetaData(naming_convention=NAMING)
 
-TS = String(32)  # YYYY-MM-DDTHH:MM:SS.ffffffZ
 REF = String(128)
 CODE = String(64)
 ID = String(40)
-BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 mod_cases = Table(
     "mod_cases",
