@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from domicile.cli.desk_calendar import calendar_app
 from domicile.cli.render import emit, to_jsonable
 from domicile.core.errors import InputError
 from domicile.settings import DomicileSettings
@@ -33,6 +34,7 @@ desk_app.add_typer(keys_app, name="keys")
 desk_app.add_typer(quarantine_app, name="quarantine")
 desk_app.add_typer(report_app, name="report")
 desk_app.add_typer(incident_app, name="incident")
+desk_app.add_typer(calendar_app, name="calendar")
 
 console = Console(width=200) if not sys.stdout.isatty() else Console()
 

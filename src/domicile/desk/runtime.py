@@ -16,6 +16,7 @@ from domicile.cells.config import resolve_path, resolve_url
 from domicile.core.clock import Clock, SystemClock
 from domicile.desk.adapter import ExampleAppAdapter, PlatformAdapter
 from domicile.desk.calendar import ProductionCalendar, load_ru_calendar
+from domicile.desk.calendar_provisional import with_local_years
 from domicile.desk.catalog import load_ru_catalog
 from domicile.desk.clocks import ClockRegistry, load_ru_clocks
 from domicile.desk.config import (
@@ -173,7 +174,7 @@ def open_desk(
         dom=dom,
         cell=cell,
         catalog=catalog,
-        engine=DeadlineEngine(packaged_calendar(), clocks),
+        engine=DeadlineEngine(with_local_years(packaged_calendar(), settings.data_dir), clocks),
         sealed=SealedStore(cell, resolve_path(settings.data_dir, cfg.blob_dir), clock),
         adapter=adapter or build_adapter(cfg.adapter, settings.data_dir, clock),
         notifiers=build_notifiers(cfg.notifiers) if notifiers is None else notifiers,
