@@ -2,9 +2,12 @@
 
 Registered on the main app by :func:`register` (two lines at the end of ``cli/app.py``). Each
 command parses its input, calls the library and renders the result. Queue commands work on the
-moderation tables in the Russian cell's database (``domicile moderation init`` creates them);
-the platform itself is not reachable from the CLI, so actions and notices are recorded and
-audited but carried out by the operator in the platform's own tools (``RecordOnlyPlatform``).
+moderation tables in the Russian cell's database (``domicile moderation init`` creates them;
+``domicile init`` does too); when the data folder has a regulator desk (``domicile desk init``),
+takedown tasks are also handed to its intake (:class:`DeskTaskSink`). The platform itself is
+not reachable from the CLI, so actions and notices are recorded and audited but carried out by
+the operator in the platform's own tools (``RecordOnlyPlatform``). Hash banks and matching:
+:mod:`domicile.cli.moderation_banks`.
 """
 
 from __future__ import annotations
@@ -74,16 +77,39 @@ def _queue(data_dir: Path | None) -> Iterator[Any]:
     from domicile.moderation.actions import RecordOnlyPlatform
     from domicile.moderation.queue import ReviewQueue, SqlModerationSpace, space_for
 
-    dom = open_domicile(_settings(data_dir))
+    settings = _settings(data_dir)
+    dom = open_domicile(settings)
+    desk = None
     try:
         space = space_for(dom)
         if isinstance(space, SqlModerationSpace):
             space.check_schema()
         platform = RecordOnlyPlatform()
-        yield ReviewQueue(space, clock=SystemClock(), platform=platform, notifier=platform)
+        desk = _desk(settings, dom)
+        sink = None
+        if desk is not None:
+            from domicile.moderation.actions.desk_sink import DeskTaskSink
+
+            sink = DeskTaskSink(desk)
+        yield ReviewQueue(space, clock=SystemClock(), platform=platform, notifier=platform, task_sink=sink)
     finally:
+        if desk is not None:
+            desk.close_resources()
         for cell in dom.cells.values():
             cell.close()
+
+
+def _desk(settings: Any, dom: Any) -> Any:
+    """The regulator desk of the data folder when it is set up (``domicile desk init``), else None."""
+    from domicile.core.errors import DomicileError
+    from domicile.desk.runtime import desk_config_path, open_desk
+
+    if not desk_config_path(settings).exists():
+        return None
+    try:
+        return open_desk(settings, dom=dom)
+    except DomicileError:  # a desk that does not open: tasks stay in the local ledger
+        return None
 
 
 def _register(dump: Path) -> Any:
@@ -180,23 +206,18 @@ def self_check(
 def init(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """Create or upgrade the moderation tables in the Russian cell's database (safe to re-run)."""
     from domicile.app import open_domicile
-    from domicile.moderation.queue import SqlModerationSpace, current_revision, space_for, upgrade
+    from domicile.moderation.queue import init_space
 
     dom = open_domicile(_settings(data_dir))
     try:
-        space = space_for(dom)
-        if not isinstance(space, SqlModerationSpace):
-            raise InputError("the Russian cell is not a SQL cell")
-        upgrade(space.engine)
-        revision = current_revision(space.engine)
+        done = init_space(dom)
     finally:
         for cell in dom.cells.values():
             cell.close()
-    emit(
-        {"cell": space.location, "revision": revision},
-        json_out,
-        f"moderation tables in {space.location}: {revision}",
-    )
+    if done is None:
+        raise InputError("the Russian cell is not a SQL cell")
+    location, revision = done
+    emit({"cell": location, "revision": revision}, json_out, f"moderation tables in {location}: {revision}")
 
 
 @moderation_app.command("open")
@@ -410,3 +431,8 @@ def sweep(actor: Actor = "svc:moderation", data_dir: DataDir = None, json_out: J
 def register(app: typer.Typer) -> None:
     """Add ``moderation`` to the main CLI."""
     app.add_typer(moderation_app, name="moderation")
+
+
+from domicile.cli.moderation_banks import register as _register_banks  # noqa: E402 - needs the above
+
+_register_banks(moderation_app)

@@ -33,6 +33,7 @@ from domicile.gateway.deps import (  # noqa: E402
     MountedAuthError,
     get_desk,
     get_desk_caller,
+    get_matcher,
     get_moderation_caller,
     get_queue,
 )
@@ -52,6 +53,7 @@ log = logging.getLogger("domicile.gateway")
 DESK_PREFIX = "/v1/desk"
 MODERATION_PREFIX = "/v1/moderation"
 PUBLIC_FORM_PATH = f"{DESK_PREFIX}/form"
+MATCH_IMAGE_PATH = f"{MODERATION_PREFIX}/match/image"  # the raw image bytes, any content type
 _SAFE_LOC = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
 
 DESCRIPTION = """The domicile gateway: the global platform's services store PD in the subject's home
@@ -154,7 +156,7 @@ def _mount(app: FastAPI) -> None:
         responses=_mounted_responses(400, 401, 403, 404, 409, 410, 413, 415, 422, 502, 503),
     )
     app.include_router(
-        create_moderation_router(get_queue, get_moderation_caller),
+        create_moderation_router(get_queue, get_moderation_caller, get_matcher),
         prefix=MODERATION_PREFIX,
         responses=_mounted_responses(400, 401, 403, 404, 409, 413, 415, 422, 502, 503),
     )
@@ -225,7 +227,7 @@ def create_app(
         GuardMiddleware,
         max_body_bytes=runtime.settings.max_body_bytes,
         metrics=metrics,
-        form_paths=frozenset({PUBLIC_FORM_PATH}),
+        form_paths=frozenset({PUBLIC_FORM_PATH, MATCH_IMAGE_PATH}),
     )
     app.add_exception_handler(MountedAuthError, _mounted_auth_error)
     app.add_exception_handler(DomicileError, _domicile_error)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from domicile.desk.http import DeskCaller
     from domicile.desk.service import Desk
     from domicile.gateway.runtime import GatewayRuntime
+    from domicile.moderation.hashing.matcher import HashMatcher
     from domicile.moderation.queue.http import ModerationCaller
     from domicile.moderation.queue.service import ReviewQueue
 
@@ -227,6 +228,11 @@ def get_desk_caller(principal: Annotated[Principal, Depends(_mounted_principal)]
 def get_queue(ctx: Annotated[GatewayContext, Depends(get_context)]) -> ReviewQueue:
     """The review queue (503 with the reason when it could not be opened)."""
     return _runtime(ctx).queue_or_raise()
+
+
+def get_matcher(ctx: Annotated[GatewayContext, Depends(get_context)]) -> HashMatcher:
+    """The hash matcher over the moderation banks (503 with the reason when unavailable)."""
+    return _runtime(ctx).matcher_or_raise()
 
 
 def get_moderation_caller(

@@ -7,8 +7,9 @@ Where things live by default, next to the cells in the data folder:
 * ``<data_dir>/gateway/secret.key`` - 32 random bytes keying idempotency fingerprints (0600).
 
 The runtime also opens the regulator desk (``init_desk`` + ``open_desk`` over the same
-:class:`Domicile`; it needs a data folder) and the moderation review queue (in the Russian
-cell). Either may be unavailable - no data folder, no RU cell, an unmigrated schema - and the
+:class:`Domicile`; it needs a data folder), the moderation review queue and the hash matcher
+(in the Russian cell; with a data folder their tables are created, like the desk's). Any may be
+unavailable - no data folder, no RU cell, an unmigrated schema - and the
 gateway still starts: :meth:`GatewayRuntime.desk_or_raise` / :meth:`queue_or_raise` then raise
 :class:`~domicile.gateway.errors.NotReadyError` (503) with the reason.
 """
@@ -37,6 +38,7 @@ from domicile.settings import DomicileSettings
 
 if TYPE_CHECKING:
     from domicile.desk.service import Desk
+    from domicile.moderation.hashing.matcher import HashMatcher
     from domicile.moderation.queue.service import ReviewQueue
 
 SECRET_BYTES = 32
@@ -98,6 +100,8 @@ class GatewayRuntime:
     desk_error: str = "the regulator desk is not configured"
     queue: ReviewQueue | None = None
     queue_error: str = "the moderation queue is not configured"
+    matcher: HashMatcher | None = None
+    matcher_error: str = "the hash banks are not configured"
     closed: bool = field(default=False, init=False)
 
     def desk_or_raise(self) -> Desk:
@@ -111,6 +115,12 @@ class GatewayRuntime:
         if self.queue is None:
             raise NotReadyError(f"moderation queue unavailable: {self.queue_error}")
         return self.queue
+
+    def matcher_or_raise(self) -> HashMatcher:
+        """The hash matcher over the banks; :class:`NotReadyError` (503) with the reason when unavailable."""
+        if self.matcher is None:
+            raise NotReadyError(f"hash banks unavailable: {self.matcher_error}")
+        return self.matcher
 
     def close(self) -> None:
         if self.closed:
@@ -139,9 +149,19 @@ def _open_desk(data: DomicileSettings | None, dom: Domicile, clock: Clock) -> tu
         return None, message
 
 
-def _open_queue(dom: Domicile, clock: Clock) -> tuple[ReviewQueue | None, str]:
-    """The review queue in the Russian cell (schema current), or None and why not."""
+def _open_queue(
+    dom: Domicile, clock: Clock, *, init: bool = False, desk: Desk | None = None
+) -> tuple[ReviewQueue | None, str]:
+    """The review queue in the Russian cell (schema current), or None and why not.
+
+    With ``init`` (the gateway owns a data folder, as ``serve`` does) the moderation tables are
+    created or upgraded first, like the desk's.
+    """
     try:
+        if init:
+            from domicile.moderation.queue import init_space
+
+            init_space(dom)
         from domicile.moderation.actions import RecordOnlyPlatform
         from domicile.moderation.queue import ReviewQueue, SqlModerationSpace, space_for
 
@@ -149,7 +169,24 @@ def _open_queue(dom: Domicile, clock: Clock) -> tuple[ReviewQueue | None, str]:
         if isinstance(space, SqlModerationSpace):
             space.check_schema()
         platform = RecordOnlyPlatform()
-        return ReviewQueue(space, clock=clock, platform=platform, notifier=platform), ""
+        sink = None
+        if desk is not None:  # takedown tasks go to the desk's intake (its clocks, ledger, escalation)
+            from domicile.moderation.actions.desk_sink import DeskTaskSink
+
+            sink = DeskTaskSink(desk)
+        return ReviewQueue(space, clock=clock, platform=platform, notifier=platform, task_sink=sink), ""
+    except (DomicileError, ImportError) as exc:
+        message = exc.message if isinstance(exc, DomicileError) else type(exc).__name__
+        return None, message
+
+
+def _open_matcher(dom: Domicile) -> tuple[HashMatcher | None, str]:
+    """The hash matcher over the banks in the Russian cell (schema current), or None and why not."""
+    try:
+        from domicile.moderation.hashing import HashMatcher
+        from domicile.moderation.hashing.manage import bank_store_for
+
+        return HashMatcher(bank_store_for(dom)), ""
     except (DomicileError, ImportError) as exc:
         message = exc.message if isinstance(exc, DomicileError) else type(exc).__name__
         return None, message
@@ -204,5 +241,8 @@ def open_runtime(
     idem = IdempotencyStore(store, clock, secret, timedelta(hours=settings.idempotency_ttl_hours))
     runtime = GatewayRuntime(dom, store, gateway, idem, settings, owns_dom, owns_store)
     runtime.desk, runtime.desk_error = _open_desk(desk_data, dom, clock)
-    runtime.queue, runtime.queue_error = _open_queue(dom, clock)
+    runtime.queue, runtime.queue_error = _open_queue(
+        dom, clock, init=desk_data is not None, desk=runtime.desk
+    )
+    runtime.matcher, runtime.matcher_error = _open_matcher(dom)
     return runtime

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from banks_kit import BACKENDS, StepClock, backend_url, store_on
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +32,6 @@ from domicile.moderation.hashing import (
 )
 
 FIXTURES = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures"
-START = datetime(2024, 11, 1, 12, 0, tzinfo=UTC)
 hex64 = st.binary(min_size=32, max_size=32).map(bytes.hex)
 hex32 = st.binary(min_size=16, max_size=16).map(bytes.hex)
 safe_text = st.text(
@@ -39,24 +40,21 @@ safe_text = st.text(
 ).map(str.strip)
 
 
-class StepClock:
-    """Deterministic clock: each call advances one second."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 def _store() -> InMemoryHashBankStore:
     return InMemoryHashBankStore(clock=StepClock())
 
 
-def test_create_fill_disable() -> None:
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HashBankStore]:
+    """An empty store on each backend: memory, SQLite, PostgreSQL (moderation tables migrated)."""
+    backend = request.param
+    url = None if backend == "memory" else backend_url(request, backend, str(tmp_path))
+    with store_on(backend, url) as made:
+        yield made
+
+
+def test_create_fill_disable(store: HashBankStore) -> None:
     """A bank is created, filled with timestamped entries, disabled and re-enabled, as frozen data."""
-    store = _store()
     bank = store.create_bank("csam-test", "pdq", description="fictitious")
     assert (bank.name, bank.signal_type, bank.enabled) == ("csam-test", "pdq", True)
     added = store.add_entries(
@@ -75,16 +73,14 @@ def test_create_fill_disable() -> None:
         bank.enabled = False  # type: ignore[misc]
 
 
-def test_tx_alias_resolves_to_our_type() -> None:
+def test_tx_alias_resolves_to_our_type(store: HashBankStore) -> None:
     """Creating a bank with ThreatExchange's 'video_md5' stores our 'md5' type name."""
-    store = _store()
     assert store.create_bank("md5s", "video_md5").signal_type == "md5"
     assert [b.name for b in store.list_banks(signal_type="md5")] == ["md5s"]
 
 
-def test_bank_errors_are_typed() -> None:
+def test_bank_errors_are_typed(store: HashBankStore) -> None:
     """Duplicate names, bad names, unknown banks and unknown types raise typed errors."""
-    store = _store()
     store.create_bank("a", "md5")
     with pytest.raises(BankExistsError):
         store.create_bank("a", "sha256")
@@ -98,9 +94,8 @@ def test_bank_errors_are_typed() -> None:
     assert [b.name for b in store.list_banks()] == ["a"]
 
 
-def test_bad_entry_loses_nothing() -> None:
+def test_bad_entry_loses_nothing(store: HashBankStore) -> None:
     """One malformed hash in a batch raises InvalidHashError naming the entry; the bank is unchanged."""
-    store = _store()
     store.create_bank("b", "md5")
     store.add("b", "0" * 32)
     version = store.version
@@ -116,9 +111,8 @@ def test_bad_entry_loses_nothing() -> None:
     assert store.count("b") == 1
 
 
-def test_version_changes_on_every_write() -> None:
+def test_version_changes_on_every_write(store: HashBankStore) -> None:
     """version moves on create, add, disable and remove, and not on reads or no-op toggles."""
-    store = _store()
     seen = [store.version]
     store.create_bank("b", "md5")
     seen.append(store.version)
@@ -188,9 +182,8 @@ def test_tx_signals_round_trip(values: list[str]) -> None:
     assert [e.value for e in target.entries("dst")] == values
 
 
-def test_tx_signals_mixed_types_and_bare_lines() -> None:
+def test_tx_signals_mixed_types_and_bare_lines(store: HashBankStore) -> None:
     """Lines of other types fail (or are skipped on request); bare hashes take the bank's type."""
-    store = _store()
     store.create_bank("p", "pdq")
     pdq = PdqSignal.examples()[0]
     text = f"# comment\npdq {pdq}\n\nvideo_md5 {'a' * 32}\n{pdq.upper()}\n"
@@ -214,9 +207,10 @@ def test_tx_signals_mixed_types_and_bare_lines() -> None:
         ("csv", 'hash,label\n"' + "a" * 64 + ",unterminated\n", 2),
     ],
 )
-def test_bad_files_name_the_line_and_store_nothing(fmt: str, text: str, line: int) -> None:
+def test_bad_files_name_the_line_and_store_nothing(
+    store: HashBankStore, fmt: str, text: str, line: int
+) -> None:
     """A bad import raises one BankFormatError naming the first bad line; the bank stays empty."""
-    store = _store()
     store.create_bank("p", "pdq")
     with pytest.raises(BankFormatError) as info:
         import_bank(store, "p", text, fmt)
@@ -242,17 +236,15 @@ def test_csv_with_bom_and_quoted_label() -> None:
     assert entries == (NewEntry("c" * 64, "id-1", "a, b"),)
 
 
-def test_needles_import_from_fixture() -> None:
+def test_needles_import_from_fixture(store: HashBankStore) -> None:
     """The reference haystack list imports as a bare-hash tx-signals file of 1350 entries."""
-    store = _store()
     store.create_bank("hay", "pdq")
     import_bank(store, "hay", (FIXTURES / "pdq" / "haystack.txt").read_text(), "tx-signals")
     assert store.count("hay") == 1350
 
 
-def test_matcher_evidence_and_disabled_banks() -> None:
+def test_matcher_evidence_and_disabled_banks(store: HashBankStore) -> None:
     """Matching reports bank, type, distance, threshold and quality; disabled banks are skipped."""
-    store = _store()
     store.create_bank("pdq-a", "pdq")
     store.create_bank("pdq-b", "pdq")
     store.create_bank("md5-a", "md5")
@@ -277,9 +269,8 @@ def test_matcher_evidence_and_disabled_banks() -> None:
     assert again.banks() == ("pdq-a",)
 
 
-def test_matcher_sees_new_entries_and_rejects_low_quality_hashes() -> None:
+def test_matcher_sees_new_entries_and_rejects_low_quality_hashes(store: HashBankStore) -> None:
     """After adding entries the matcher rebuilds; a PDQ hash with quality < 50 is rejected with evidence."""
-    store = _store()
     store.create_bank("p", "pdq")
     matcher = HashMatcher(store)
     value = PdqSignal.examples()[1]
@@ -292,19 +283,18 @@ def test_matcher_sees_new_entries_and_rejects_low_quality_hashes() -> None:
     assert matcher.match_signals([ComputedHash("pdq", value, None)]).matched
 
 
-def test_matcher_rejects_malformed_signals() -> None:
+def test_matcher_rejects_malformed_signals(store: HashBankStore) -> None:
     """match_signals validates input: malformed hash or unknown type raise typed errors."""
-    matcher = HashMatcher(_store())
+    matcher = HashMatcher(store)
     with pytest.raises(InvalidHashError):
         matcher.match_signals([ComputedHash("pdq", "xyz")])
     with pytest.raises(UnknownSignalTypeError):
         matcher.match_signals([ComputedHash("tmk", "00")])
 
 
-def test_scan_image_against_fixture_bank() -> None:
+def test_scan_image_against_fixture_bank(store: HashBankStore) -> None:
     """An image upload matches a bank of bridge hashes by md5 (exact file) and PDQ (edited copy)."""
     pdq_dir = FIXTURES / "pdq"
-    store = _store()
     store.create_bank("bridge", "pdq")
     store.create_bank("bridge-md5", "md5")
     store.add("bridge", "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", label="orig")
@@ -317,3 +307,23 @@ def test_scan_image_against_fixture_bank() -> None:
     assert {s.signal_type for s in scan.signals} == {"md5", "pdq"}
     unrelated = HashMatcher(store).scan_image_file(pdq_dir / "misc" / "wee.jpg")
     assert not unrelated.matched and not unrelated.rejected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=10, deadline=None)
+@given(rows=entries_strategy)
+def test_sql_round_trip_keeps_every_field(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, backend: str,
+    rows: list[tuple[str, str, str]],
+) -> None:  # fmt: skip
+    """Entries written to each store read back identically (value, label, content id, order, ids)."""
+    url = None if backend == "memory" else backend_url(request, backend, str(tmp_path_factory.mktemp("rt")))
+    with store_on(backend, url) as store:
+        name = f"b-{uuid.uuid4().hex[:8]}"
+        store.create_bank(name, "pdq")
+        added = store.add_entries(name, [NewEntry(h, c or None, lbl or None) for h, lbl, c in rows])
+        assert tuple(store.entries(name)) == added
+        assert [(e.value, e.label, e.content_id) for e in added] == [
+            (h, lbl or None, c or None) for h, lbl, c in rows
+        ]
+        assert len({e.entry_id for e in added}) == len(rows) == store.count(name)

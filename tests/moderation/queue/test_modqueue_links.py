@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from modqueue_helpers import OWNER, QueueEnv
 
 from domicile.core.errors import InputError
-from domicile.moderation.actions import GeoScope, ModerationInputError, PlatformActionError, TaskKind
+from domicile.moderation.actions import GeoScope, ModerationInputError, TaskKind
 from domicile.moderation.pipeline import LinkFilter, filter_for_viewer, self_check_tasks
 from domicile.moderation.queue import CaseSource, CaseState, EvidenceKind
 from domicile.moderation.registry import Matcher, Register, RegisterNotLoadedError, XmlDumpParser
@@ -154,19 +154,31 @@ def test_self_check_opens_one_24h_task_per_hit_and_reruns_add_none(env: QueueEnv
     assert [t.task_id for t in again.tasks] == [t.task_id for t in out.tasks]
 
 
-def test_self_check_with_a_bad_item_or_failing_sink_records_nothing(
+def test_self_check_with_a_bad_item_records_nothing_and_a_failing_sink_retries(
     env: QueueEnv, matcher: Matcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A malformed domain is a typed error naming its position; a failing sink rolls the task back."""
+    """A malformed domain is a typed error naming its position; a refusing sink keeps the task local.
+
+    The task is handed over after its unit commits: a sink that fails leaves it in the ledger
+    without an external reference (audited), and the next sweep hands it over.
+    """
     before = env.queue.tasks()
     with pytest.raises(InputError) as info:
         self_check_tasks(env.queue, matcher, domains=["ok.example", "bad domain!"])
     assert "domains[1]" in str(info.value)
+    assert env.queue.tasks() == before
 
     def refuse(task: object) -> str:
         raise TimeoutError("desk unreachable")
 
-    monkeypatch.setattr(env.sink, "submit", refuse)
-    with pytest.raises(PlatformActionError):
-        self_check_tasks(env.queue, matcher, ips=["203.0.113.7"])
-    assert env.queue.tasks() == before
+    with monkeypatch.context() as patch:
+        patch.setattr(env.sink, "submit", refuse)
+        out = self_check_tasks(env.queue, matcher, ips=["203.0.113.7"])
+    (task,) = [t for t in out.tasks if t.target == "203.0.113.7"]
+    assert task.external_ref is None and task.task_id not in {t.task_id for t in env.sink.tasks}
+    failed = [r for r in env.audit_records() if r.action == "moderation.task.handover_failed"]
+    assert any(r.details.get("task_id") == task.task_id for r in failed)
+    env.queue.sweep()
+    (again,) = [t for t in env.queue.tasks() if t.task_id == task.task_id]
+    assert again.external_ref is not None and again.external_ref.startswith("mem-task:")
+    assert env.sink.tasks[-1].task_id == task.task_id

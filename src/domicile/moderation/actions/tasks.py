@@ -83,7 +83,7 @@ class TaskRequest:
     content_ref: str | None = None
     target: str | None = None
     register_entry_id: str | None = None
-    evidence: Mapping[str, str | int | bool | None] = field(default_factory=dict)
+    evidence: Mapping[str, str | int | float | bool | None] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -51,6 +51,7 @@ from domicile.moderation.queue.space import (
     ModerationSpace,
     ModerationUnit,
     SqlModerationSpace,
+    init_space,
     space_for,
     space_for_cell,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "allowed_events",
     "current_revision",
     "head_revision",
+    "init_space",
     "level_rank",
     "render_preview",
     "space_for",

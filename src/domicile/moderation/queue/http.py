@@ -60,6 +60,9 @@ class ModerationAction(StrEnum):
     APPEAL = "appeal"
     DECIDE_APPEAL = "decide_appeal"
     SWEEP = "sweep"
+    MATCH = "match"
+    BANKS_READ = "banks_read"
+    BANKS_MANAGE = "banks_manage"
 
 
 R = ModerationRole
@@ -71,6 +74,9 @@ PERMISSIONS: dict[ModerationAction, frozenset[ModerationRole]] = {
     ModerationAction.APPEAL: frozenset({R.SUPPORT, R.SERVICE}),
     ModerationAction.DECIDE_APPEAL: frozenset({R.APPEALS}),
     ModerationAction.SWEEP: frozenset({R.ADMIN, R.SERVICE}),
+    ModerationAction.MATCH: frozenset({R.SERVICE, R.REVIEWER, R.ADMIN}),
+    ModerationAction.BANKS_READ: frozenset({R.SERVICE, R.REVIEWER, R.APPEALS, R.ADMIN}),
+    ModerationAction.BANKS_MANAGE: frozenset({R.ADMIN}),
 }
 
 _STATUS: tuple[tuple[type[e.DomicileError], int, str], ...] = (
@@ -183,9 +189,15 @@ class AppealDecisionBody(_Body):
 
 
 def create_moderation_router(
-    get_queue: Callable[..., ReviewQueue], authenticate: Callable[..., ModerationCaller]
+    get_queue: Callable[..., ReviewQueue],
+    authenticate: Callable[..., ModerationCaller],
+    get_matcher: Callable[..., Any] | None = None,
 ) -> APIRouter:
-    """The router; ``get_queue`` and ``authenticate`` are FastAPI dependencies."""
+    """The router; ``get_queue``, ``authenticate`` and ``get_matcher`` are FastAPI dependencies.
+
+    ``get_matcher`` returns the :class:`~domicile.moderation.hashing.HashMatcher` over the hash
+    banks; when given, the bank and match routes of :mod:`.banks_http` are added.
+    """
     router = APIRouter(route_class=_Route, tags=["moderation"])
     Queue = Annotated[ReviewQueue, Depends(get_queue)]  # noqa: N806 - a type alias
     Caller = Annotated[ModerationCaller, Depends(authenticate)]  # noqa: N806 - a type alias
@@ -274,4 +286,8 @@ def create_moderation_router(
         """Escalate running clocks that crossed a new level."""
         return _jsonable(queue.sweep(actor=allow(caller, ModerationAction.SWEEP)))
 
+    if get_matcher is not None:
+        from domicile.moderation.queue.banks_http import add_bank_routes
+
+        add_bank_routes(router, get_matcher, authenticate, allow)
     return router

@@ -6,6 +6,7 @@ collaborators and the helpers, :class:`~.service.ReviewQueue` the public operati
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -59,6 +60,9 @@ from domicile.moderation.queue.space import ModerationSpace, ModerationUnit
 __all__ = ["PURPOSE", "CaseOps", "enum_value"]
 
 PURPOSE = "moderation"
+#: ``external_ref`` of a task a sink accepted without giving a reference of its own.
+HANDED_OVER = "handed-over"
+log = logging.getLogger(__name__)
 E = TypeVar("E", bound=StrEnum)
 _OUTCOME_ACTION = {
     Outcome.RESTRICT_RU: (ActionKind.RESTRICT_RU, GeoScope.RU),
@@ -428,18 +432,6 @@ class CaseOps:
             new_id("tk"), kind, kind.clock_id, deadline.started_at, deadline.due_at, legal_basis,
             TaskStatus.OPEN, dedupe_key, case_id, content_ref, target, register_entry_id, ev,
         )  # fmt: skip
-        if self.task_sink is not None:
-            request = TaskRequest(
-                task.task_id, kind, task.clock_id, task.started_at, task.due_at, legal_basis, case_id,
-                content_ref, target, register_entry_id, ev,
-            )  # fmt: skip
-            try:
-                external = self.task_sink.submit(request)
-            except Exception as exc:  # any sink failure rolls the unit back
-                raise PlatformActionError(
-                    f"task sink refused task {task.task_id} ({type(exc).__name__})"
-                ) from exc
-            task = replace(task, external_ref=external)
         u.store.insert_task(task)
         details: dict[str, DetailValue] = {
             "task_id": task.task_id, "kind": kind.value, "clock_id": task.clock_id,
@@ -448,6 +440,35 @@ class CaseOps:
         }  # fmt: skip
         self._audit(u, actor, "moderation.task.open", None, details)
         return task, True
+
+    def _hand_over(self, task: TaskRecord, actor: str) -> TaskRecord:
+        """Give a task to the sink *after* its unit committed, and keep the receiver's reference.
+
+        Outside the unit on purpose: the receiver (the regulator desk) writes to the same RU
+        database and audit chain, and a failing receiver must not undo an action already taken.
+        A refusal is logged and audited; the task stays in the local ledger (which ``sweep``
+        escalates) and the next ``sweep`` tries again.
+        """
+        if self.task_sink is None or task.external_ref is not None:
+            return task
+        request = TaskRequest(
+            task.task_id, task.kind, task.clock_id, task.started_at, task.due_at, task.legal_basis,
+            task.case_id, task.content_ref, task.target, task.register_entry_id, dict(task.evidence),
+        )  # fmt: skip
+        try:
+            external = self.task_sink.submit(request) or HANDED_OVER
+            outcome = "handover"
+        except Exception as exc:  # any sink failure: keep the task, retry on the next sweep
+            log.warning("task sink refused task %s (%s); retried on sweep", task.task_id, type(exc).__name__)
+            external, outcome = None, "handover_failed"
+        with self.space.unit() as u:
+            current = u.store.get_task(task.task_id) or task
+            if external is not None and current.external_ref is None:
+                current = replace(current, external_ref=external[:128], version=current.version + 1)
+                u.store.update_task(current, current.version - 1)
+            details: dict[str, DetailValue] = {"task_id": task.task_id, "external_ref": external}
+            self._audit(u, actor, f"moderation.task.{outcome}", None, details)
+        return current
 
     def _finish_task(self, u: ModerationUnit, task_id: str, actor: str, reason_code: str) -> TaskRecord:
         task = u.store.get_task(task_id)

@@ -9,7 +9,19 @@ sort and compare as text) and JSON evidence; never PD.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from domicile.core.sqltypes import NAMING, TS, BigInt
 
@@ -186,4 +198,35 @@ mod_account_flags = Table(
     Column("flag", CODE, primary_key=True),
     Column("case_id", ID, primary_key=True),
     Column("at", TS, nullable=False),
+)
+
+# -- hash banks (``domicile.moderation.hashing.sql``): known-bad hashes, no PD ----------------------
+mod_hash_banks = Table(
+    "mod_hash_banks",
+    metadata,
+    Column("name", CODE, primary_key=True),
+    Column("signal_type", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("description", String(256), nullable=False),
+)
+
+mod_hash_bank_entries = Table(
+    "mod_hash_bank_entries",
+    metadata,
+    Column("entry_id", BigInt, primary_key=True, autoincrement=True),
+    Column("bank", CODE, ForeignKey("mod_hash_banks.name"), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("content_id", String(256), nullable=True),
+    Column("label", String(256), nullable=True),
+    Column("added_at", TS, nullable=False),
+    Index("ix_mod_hash_bank_entries_bank", "bank", "entry_id"),
+)
+
+#: One row (id 1): a counter bumped in every write transaction, so every process sees changes.
+mod_hash_bank_version = Table(
+    "mod_hash_bank_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInt, nullable=False),
 )

@@ -76,7 +76,7 @@ class ReviewQueue(CaseOps):
         previews: Gives the review screen image bytes (optional).
         deadlines: The deadline engine (default: RU calendar and clocks).
         task_sink: Receives takedown tasks, e.g. the regulator desk (optional; tasks are always
-            kept in the local ledger too).
+            kept in the local ledger too, and handed over after their unit commits).
         escalation: Told when a clock crosses an escalation level (optional).
         policy: Queue configuration.
     """
@@ -250,6 +250,8 @@ class ReviewQueue(CaseOps):
                     content_ref=case.content_ref, evidence=evidence_details,
                 )[0]  # fmt: skip
                 task = self._finish_task(u, task.task_id, actor, "executed_automatically")
+        if task is not None:
+            task = self._hand_over(task, actor)
         return AutomaticCase(case, task, preserved, draft)
 
     def add_evidence(self, case_id: str, evidence: Sequence[Evidence], *, actor: str) -> Case:
@@ -356,7 +358,7 @@ class ReviewQueue(CaseOps):
             )
             if restrict:
                 self._apply(u, new, reviewer, [self._order(new, ActionKind.HOLD, GeoScope.RU, reason_code)])
-        return new, task
+        return new, self._hand_over(task, reviewer)
 
     def record_rkn_decision(
         self, case_id: str, outcome: Outcome | str, *, rkn_ref: str, actor: str, reason_code: str
@@ -494,11 +496,12 @@ class ReviewQueue(CaseOps):
         actor = check_ref("actor", actor)
         started = check_aware("started_at", started_at)
         with self.space.unit() as u:
-            return self._open_task(
+            task, created = self._open_task(
                 u, kind, started, legal_basis, dedupe_key=dedupe_key, actor=actor, case_id=case_id,
                 content_ref=content_ref, target=target, register_entry_id=register_entry_id,
                 evidence=evidence or {},
             )  # fmt: skip
+        return self._hand_over(task, actor), created
 
     def complete_task(self, task_id: str, *, actor: str, reason_code: str) -> TaskRecord:
         """Mark a task done (the takedown or referral was carried out)."""
@@ -507,8 +510,15 @@ class ReviewQueue(CaseOps):
             return self._finish_task(u, task_id, actor, reason_code)
 
     def sweep(self, *, actor: str = "svc:moderation") -> list[Escalation]:
-        """Escalate running clocks (first actions, appeals, tasks) that crossed a new level."""
+        """Escalate running clocks (first actions, appeals, tasks) that crossed a new level.
+
+        With a task sink, open tasks it has not taken yet (it refused before) are handed over first.
+        """
         actor = check_ref("actor", actor)
+        if self.task_sink is not None:  # tasks a refusing sink did not take: try again
+            for task in self.tasks(TaskStatus.OPEN):
+                if task.external_ref is None:
+                    self._hand_over(task, actor)
         with self.space.unit() as u:
             found = sweep_unit(u, self.deadlines, self.clock.now(), actor, self._audit)
         if self.escalation is not None:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from domicile.audit import AuditStore, MemoryAuditStore, SqlAuditStore
 from domicile.core.clock import Clock, SystemClock
 from domicile.moderation.actions.errors import ModerationConfigError, ModerationStoreError
-from domicile.moderation.queue.migrate import require_current
+from domicile.moderation.queue.migrate import current_revision, require_current, upgrade
 from domicile.moderation.queue.sql import SqlCaseStore
 from domicile.moderation.queue.store import CaseStore, MemoryCaseStore
 
@@ -35,6 +35,7 @@ __all__ = [
     "ModerationSpace",
     "ModerationUnit",
     "SqlModerationSpace",
+    "init_space",
     "space_for",
     "space_for_cell",
 ]
@@ -159,3 +160,16 @@ def space_for_cell(cell: Cell) -> ModerationSpace:
 def space_for(dom: Domicile, jurisdiction: str = "RU") -> ModerationSpace:
     """The moderation space in the home cell of ``jurisdiction`` (Russia by default)."""
     return space_for_cell(dom.home_cell(jurisdiction))
+
+
+def init_space(dom: Domicile, jurisdiction: str = "RU") -> tuple[str, str | None] | None:
+    """Create or upgrade the moderation tables (queue and hash banks) in the home cell of ``jurisdiction``.
+
+    Safe to re-run. Returns ``(cell name, revision)``, or None when the cell keeps moderation
+    records in memory (nothing to create).
+    """
+    space = space_for(dom, jurisdiction)
+    if not isinstance(space, SqlModerationSpace):
+        return None
+    upgrade(space.engine)
+    return space.location, current_revision(space.engine)
