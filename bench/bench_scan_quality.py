@@ -20,6 +20,8 @@ best of ``--repeat`` alternating runs, so other load on a shared machine
 distorts them less than wall-clock time would.
 
 Figures:
+* ``scan_map``: the whole ``domicile scan`` path (``localize.scan.scan``: sampling ``--sample`` rows
+  per table, classification, subjects, the data map), P/R per category read from the map.
 * ``full``: whole classification of every column (all 12 recognizers).
 * ``patterns``: only the 10 regex+checksum recognizers, per value, without
   context (ours ``may_match`` pre-filter + ``analyze_value`` vs Presidio
@@ -121,6 +123,27 @@ def run_classifier(
         "value_false_hit": round(sum(false_hit) / len(false_hit), 4) if false_hit else 0.0,
     }
     return scores(pairs), seconds, n_values, value_level
+
+
+def scan_quality(url: str, labels: Sequence[Any], sample: int) -> dict[str, Any]:
+    """P/R of the full ``domicile scan`` path (sampling, classification, the data map) on the labeled DB."""
+    from domicile.localize.scan import scan
+
+    start = time.perf_counter()
+    dm = scan(url, sample_rows=sample, registry=RecognizerRegistry.default(today=date(2025, 6, 1)))
+    seconds = time.perf_counter() - start
+    pairs = []
+    for lab in labels:
+        col = dm.table(lab.table).column(lab.column)
+        pairs.append((lab.categories, frozenset(col.categories) if col.category else frozenset()))
+    per_cat = scores(pairs)
+    return {
+        "sample_rows": sample,
+        "seconds": round(seconds, 2),
+        "min_precision": min(v["precision"] for v in per_cat.values()),
+        "min_recall": min(v["recall"] for v in per_cat.values()),
+        "per_category": per_cat,
+    }
 
 
 def macro_f1(per_cat: dict[str, dict[str, float]]) -> float:
@@ -274,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per engine, alternating; best kept")
     ap.add_argument("--url", help="SQLAlchemy URL of an EMPTY database (default: temporary SQLite)")
     ap.add_argument("--no-presidio", action="store_true", help="skip the Presidio side")
+    ap.add_argument(
+        "--sample", type=int, default=1000, help="rows per table sampled by scan() (default 1000)"
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = build_labeled_db(url, rows=args.rows, seed=args.seed)
         cols = read_columns(url)
         build_s = time.perf_counter() - t0
+        scan_block = scan_quality(url, db.labels, args.sample)
     registry = RecognizerRegistry.default(today=date(2025, 6, 1))
     presidio: Any = None
     if not args.no_presidio:
@@ -314,10 +341,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build_s": round(build_s, 2),
         "repeat": args.repeat,
         "ours": side_summary(per_cat, n_values / best["ours"], value_level),
+        "scan_map": scan_block,
         "presidio": "not installed" if not args.no_presidio and presidio is None else None,
     }
     print(f"ours: {n_values} values, best {best['ours']:.2f} CPU s = {n_values / best['ours']:,.0f} values/s")
     print_table("ours per category (columns):", per_cat)
+    print(f"scan() data map, {args.sample} sampled rows per table, {scan_block['seconds']} s:")
+    print_table("  scan() per category (columns):", scan_block["per_category"])
 
     if presidio is not None:
         _, _, raw = presidio

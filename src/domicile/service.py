@@ -411,8 +411,11 @@ class Domicile:
         return EraseResult(subject_id, cell.name, entry.seq, dead)
 
     def _shred(self, s: CellSession, subject_id: str) -> int:
+        from domicile.localize.items import shred_subject_items
+
         s.store.shred_record(subject_id, self.now())
         s.store.delete_index(subject_id)
+        shred_subject_items(s, subject_id, self.now())  # rows `domicile localize` moved home
         return len(s.store.tokens_of(subject_id))
 
     def replay_erasures(self, cell_name: str | None = None, *, actor: str) -> dict[str, int]:

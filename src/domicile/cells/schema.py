@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from domicile.core.sqltypes import NAMING, BigInt
+from domicile.core.sqltypes import NAMING, TS, BigInt
 
 metadata = MetaData(naming_convention=NAMING)
 
@@ -103,6 +103,49 @@ audit_head = Table(
     Column("mac", String(64), nullable=False),
 )
 
+# --- localize (issue 4): copies of source rows moved home, their leak fingerprints, jobs ------
+#: One row per localized source row: its exact PD values (typed canonical JSON), sealed like a
+#: vault record under its own data key. ``wrapped_dek``/``ciphertext``/``digest`` are NULL once shredded.
+localized_items = Table(
+    "localized_items",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("job", String(64), nullable=False),
+    Column("source_table", String(128), nullable=False),
+    Column("subject_id", String(36), nullable=True),
+    Column("key_version", Integer, nullable=False),
+    Column("wrapped_dek", LargeBinary, nullable=True),
+    Column("ciphertext", LargeBinary, nullable=True),
+    Column("digest", LargeBinary(32), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_localized_items_subject_id", "subject_id"),
+    Index("ix_localized_items_job", "job", "source_table"),
+)
+
+#: Keyed fingerprints of every moved value (``localize.fingerprints``); ``leakscan`` probes them.
+localized_index = Table(
+    "localized_index",
+    metadata,
+    Column("digest", LargeBinary(16), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("key_version", Integer, nullable=False),
+    Index("ix_localized_index_item_id", "item_id"),
+)
+
+#: One row per localize job: id namespace, masked source URL, state and checkpoint.
+localize_jobs = Table(
+    "localize_jobs",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("namespace_secret", LargeBinary(32), nullable=False),
+    Column("source", String(400), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    Column("progress", JSON, nullable=False),
+)
+
 __all__ = [
     "JSON",
     "BigInt",
@@ -111,5 +154,8 @@ __all__ = [
     "UniqueConstraint",
     "audit_head",
     "audit_log",
+    "localize_jobs",
+    "localized_index",
+    "localized_items",
     "metadata",
 ]

@@ -93,7 +93,9 @@ def init(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     """Create the data folder, cells file and keys; bring every cell's schema up to date."""
     from domicile.app import init_data_dir
 
-    report = init_data_dir(_settings(data_dir))
+    settings = _settings(data_dir)
+    report = init_data_dir(settings)
+    moderation = _init_moderation(settings)
     if json_out:
         emit(report, True)
         return
@@ -103,6 +105,24 @@ def init(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     )
     for name, jur, rev in report.cells:
         console.print(f"  cell {name:<12} jurisdiction {jur:<7} schema {rev}")
+    if moderation is not None:
+        console.print(f"  moderation tables in {moderation[0]}: {moderation[1]}")
+
+
+def _init_moderation(settings: Any) -> tuple[str, str | None] | None:
+    """Create the moderation tables in the RU cell too (None when there is no RU SQL cell)."""
+    from domicile.app import open_domicile
+    from domicile.core.errors import NotFoundError
+    from domicile.moderation.queue import init_space
+
+    dom = open_domicile(settings)
+    try:
+        return init_space(dom)
+    except NotFoundError:  # no Russian cell in this cells file
+        return None
+    finally:
+        for cell in dom.cells.values():
+            cell.close()
 
 
 @app.command()
@@ -410,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and maps every error to one line and an exit code."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # a command's typer.Exit(n) comes back as n
     except DomicileError as exc:
         err.print(f"error: {one_line(exc.message)}", markup=False)
         return exit_code(exc)
@@ -437,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("DOMICILE_DEBUG"):
             raise
         return INTERNAL
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:  # pragma: no cover - console script
@@ -455,3 +475,11 @@ app.add_typer(_desk_app, name="desk")
 from domicile.cli.moderation import register as _register_moderation  # noqa: E402
 
 _register_moderation(app)
+
+from domicile.cli.scan import register as _register_scan  # noqa: E402
+
+_register_scan(app)
+
+from domicile.cli.localize import register as _register_localize  # noqa: E402
+
+_register_localize(app)

@@ -14,6 +14,7 @@ code    meaning
 9       a cell's database failed or is not initialised
 10      configuration error
 11      a concurrent writer changed the record first; retry
+12      leakscan found PD that should have been localized
 1       any other domicile error
 70      internal error (a bug: please report it)
 ======  ==========================================================
@@ -36,6 +37,7 @@ EXIT_CODES: tuple[tuple[type[e.DomicileError], int], ...] = (
     (e.DomicileError, 1),
 )
 USAGE = 2
+LEAKS_FOUND = 12  # not an error: ``domicile leakscan`` found leftovers (a CI gate fails on it)
 INTERNAL = 70
 
 
