@@ -39,7 +39,7 @@ from domicile.core.errors import InputError, IntegrityError
 from domicile.localize.checkpoint import RunProgress, TableProgress
 from domicile.localize.datamap import ColumnMap, DataMap, DataMapError, Replace, TableMap
 from domicile.localize.faults import FaultPlan
-from domicile.localize.fingerprints import candidates, fingerprint
+from domicile.localize.fingerprints import TEXT, candidates, fingerprint
 from domicile.localize.fingerprints import canonical as canonical_form
 from domicile.localize.items import FingerprintRow, ItemCipher, ItemRow, JobRow, fingerprint_rows, item_store
 from domicile.localize.source import TableInfo, check_map_against_source, masked_url, reflect
@@ -575,18 +575,30 @@ class _Run:
         return fingerprint_rows(r.item_id, digests, self.kv)
 
     def _value_fingerprints(self, category: str | None, value: Any) -> tuple[bytes, ...]:
-        """Fingerprints of one value; cached, since names, cities and dates repeat a lot."""
+        """Fingerprints of one value; cached, since names, cities and dates repeat a lot.
+
+        A free-text value (``category`` None) is indexed by the identifiers found in it, not as a
+        whole: two tickets saying "where is my order?" are not one person's PD, so a whole-text
+        match would be a false leak.
+        """
+        key = (category, value)
         try:
-            return self._fp_cache[(category, value)]
+            return self._fp_cache[key]
         except KeyError:
             pass
         except TypeError:  # an unhashable value (a JSON column)
-            return tuple(fingerprint(self.fp_key, k, n) for k, n in candidates(category, value))
-        out = tuple(fingerprint(self.fp_key, k, n) for k, n in candidates(category, value))
+            return self._compute_fingerprints(category, value)
+        out = self._compute_fingerprints(category, value)
         if len(self._fp_cache) >= FP_CACHE:
             self._fp_cache.clear()
-        self._fp_cache[(category, value)] = out
+        self._fp_cache[key] = out
         return out
+
+    def _compute_fingerprints(self, category: str | None, value: Any) -> tuple[bytes, ...]:
+        forms = candidates(category, value)
+        if category is None:
+            forms = [(k, n) for k, n in forms if k != TEXT]
+        return tuple(fingerprint(self.fp_key, k, n) for k, n in forms)
 
     def _taken(self, tokens: Sequence[str]) -> set[str]:
         taken: set[str] = set()
