@@ -130,3 +130,38 @@ def plant_ru_people(dom: Domicile, **kw: object) -> None:
         ],
         **kw,  # type: ignore[arg-type]
     )
+
+
+#: A full name (card holder) of RU person 1 and a non-RU card paid under the same name.
+SHARED_NAME = "IVAN PETROV"
+
+
+def make_shared_name_db(url: str) -> None:
+    """``cards``: row 1 is a non-RU person who happens to share RU person 1's full name; row 2
+    holds the same name next to RU person 1's e-mail (a leftover corroborated in the row)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE cards (id INTEGER PRIMARY KEY, holder VARCHAR(100), mail VARCHAR(100))")
+        )
+        conn.execute(
+            sa.text("INSERT INTO cards (id, holder, mail) VALUES (1, :h, :o), (2, :h, :m)"),
+            {"h": SHARED_NAME, "o": "ivan.petrov@example.kz", "m": PEOPLE[0][1]},
+        )
+    engine.dispose()
+
+
+def plant_ru_people_with_names(dom: Domicile) -> None:
+    """Like :func:`plant_ru_people`, and RU person 1's item also holds the full name :data:`SHARED_NAME`."""
+    plant_localized(
+        dom,
+        [
+            (
+                f"itm_{pid:032x}",
+                f"sub_{pid:032x}",
+                [("email", email), ("phone", phone)] + ([("person_name", SHARED_NAME)] if pid == 1 else []),
+            )
+            for pid, email, phone, _ in PEOPLE
+            if pid in RU_IDS
+        ],
+    )

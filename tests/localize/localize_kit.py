@@ -3,7 +3,8 @@
 The source is :func:`domicile.synthetic.build_labeled_db` (RU, KZ, UA, DE, US people). Which rows
 are Russian is decided here independently of the engine: a user or seller is RU when its phone
 number (international, or national with the RU plan) belongs to region RU; orders, tickets and
-payments follow their user (in the labeled database payment k belongs to order k and user k).
+payments follow their order's user (an owner chain: payments.order_id -> orders.id,
+orders.user_id -> users.id).
 L1 may append functions (append only).
 """
 
@@ -69,7 +70,7 @@ tables:
       body: {category: phone, categories: [email, person_name, phone], free_text: true}
   payments:
     primary_key: [id]
-    subject: {ref: users, column: order_id}
+    subject: {ref: orders, column: order_id}
     columns:
       id: {category: null}
       order_id: {category: null}
@@ -89,7 +90,8 @@ tables:
 
 TABLES = ("users", "orders", "support_tickets", "payments", "sellers")
 SUBJECT_TABLES = ("users", "sellers")
-OWNER_COLUMN = {"orders": "user_id", "support_tickets": "user_id", "payments": "order_id"}
+OWNER_COLUMN = {"orders": "user_id", "support_tickets": "user_id"}
+CHAIN = {"payments": ("order_id", "orders")}  # dependent table -> (link column, table it names)
 
 Snapshot = dict[str, dict[str, tuple[Any, ...]]]
 
@@ -195,6 +197,9 @@ def expected_ru(original: Snapshot, url: str) -> dict[str, set[str]]:
     for t, col in OWNER_COLUMN.items():
         at = columns_of(url, t).index(col)
         out[t] = {k for k, row in original[t].items() if canonical_key((row[at],)) in ru_users}
+    for t, (col, ref) in CHAIN.items():
+        at = columns_of(url, t).index(col)
+        out[t] = {k for k, row in original[t].items() if canonical_key((row[at],)) in out[ref]}
     return out
 
 

@@ -9,9 +9,11 @@ byte-for-byte untouched, and one more run changes nothing (cell counts, audit he
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import localize_kit as kit
 import pytest
@@ -71,7 +73,7 @@ def test_kill_and_resume_sqlite(template: Path, tmp_path: Path, point: str, n: i
 @pytest.mark.postgres
 @pytest.mark.parametrize(("point", "n", "batch"), PLAN[SQLITE_TRIALS:])
 def test_kill_and_resume_postgres(
-    template: Path, tmp_path: Path, pg_databases: kit.Any, point: str, n: int, batch: int
+    template: Path, tmp_path: Path, pg_databases: Any, point: str, n: int, batch: int
 ) -> None:
     """PostgreSQL source, SQLite RU cell: the same convergence after a SIGKILL."""
     url = pg_databases.create("src")
@@ -79,3 +81,36 @@ def test_kill_and_resume_postgres(
     shutil.copytree(template / "data", tmp_path / "data")
     kit.write_map(tmp_path / "map.yaml")
     _trial(tmp_path, url, point, n, batch)
+
+
+def _evidence_of(root: Path, url: str, fault: str | None) -> dict[str, Any]:
+    args = ["localize", url, "--map", str(root / "map.yaml"), "--data-dir", str(root / "data")]
+    args += ["--batch-size", "7", "--json"]
+    if fault is not None:
+        crashed = kit.run_cli(args, env={"DOMICILE_FAULT": fault})
+        assert kit.killed(crashed), (fault, crashed.returncode, crashed.stderr[-500:])
+    done = kit.run_cli(args)
+    assert done.returncode == 0, done.stderr[-500:]
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+@pytest.mark.parametrize(
+    "fault", ["after_source_commit:3", "before_source_commit:2", "after_cell_commit:4", "after_checkpoint:5"]
+)
+def test_resumed_job_evidence_equals_an_uninterrupted_one(template: Path, tmp_path: Path, fault: str) -> None:
+    """Killed and resumed, the job's evidence has the same per-table totals and checksums as a clean run."""
+    runs = {}
+    for name, plan in (("clean", None), ("killed", fault)):
+        root = tmp_path / name
+        shutil.copytree(template / "data", root / "data")  # same keys: same keyed digests
+        shutil.copy(template / "src.db", root / "src.db")
+        kit.write_map(root / "map.yaml")
+        runs[name] = _evidence_of(root, f"sqlite:///{root / 'src.db'}", plan)
+    clean, killed = runs["clean"], runs["killed"]
+    assert killed["job_totals"] == clean["job_totals"] and clean["job_totals"]["items_in_cell"] > 0
+    for table, t in clean["tables"].items():
+        assert killed["tables"][table]["job"] == t["job"], table
+        assert t["job"]["checksums_equal"] and t["job"]["moved_earlier_runs"] == 0
+        for k in ("moved", "skipped_non_ru", "source_checksum", "cell_checksum", "columns"):
+            assert killed["tables"][table][k] == t[k], (table, k)

@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from leak_helpers import PEOPLE, RU_IDS, make_app_db, open_dom, plant_ru_people
+import sqlalchemy as sa
+from leak_helpers import (
+    PEOPLE,
+    RU_IDS,
+    SHARED_NAME,
+    make_app_db,
+    make_shared_name_db,
+    open_dom,
+    plant_ru_people,
+    plant_ru_people_with_names,
+)
 
 from domicile.localize.leakscan import leakscan
 from domicile.localize.scan import scan
@@ -106,3 +116,36 @@ def test_map_adds_categories(dom: Domicile, tmp_path: Path) -> None:
         (f.table, f.column, f.row) for f in without.findings
     }
     assert len(with_map.findings) == len(RU_IDS) + 1
+
+
+def test_full_name_alone_is_weak_corroborated_is_strong(dom: Domicile, tmp_path: Path) -> None:
+    """A shared full name alone is a weak finding (clean); next to an RU e-mail in the row, strong."""
+    url = f"sqlite:///{tmp_path / 'cards.db'}"
+    make_shared_name_db(url)
+    plant_ru_people_with_names(dom)
+    report = leakscan(dom, url)
+    graded = {(f.row, f.column, f.kind, f.strength) for f in report.findings}
+    assert graded == {
+        (("1",), "holder", "text", "weak"),
+        (("2",), "holder", "text", "strong"),
+        (("2",), "mail", "email", "strong"),
+    }
+    assert [f.row for f in report.weak] == [("1",)]
+    assert not report.clean and not report.passes() and not report.passes(strict=True)
+    assert report.by_column == {"cards.holder": 1, "cards.mail": 1}
+    assert report.weak_by_column == {"cards.holder": 1}
+
+
+def test_weak_only_source_is_clean_unless_strict(dom: Domicile, tmp_path: Path) -> None:
+    """Only a name another person shares: clean and passing, but not with strict."""
+    url = f"sqlite:///{tmp_path / 'cards.db'}"
+    make_shared_name_db(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM cards WHERE id = 2"))
+    engine.dispose()
+    plant_ru_people_with_names(dom)
+    report = leakscan(dom, url)
+    assert report.clean and report.passes() and not report.passes(strict=True)
+    assert [(f.column, f.strength) for f in report.findings] == [("holder", "weak")]
+    assert SHARED_NAME.lower() not in repr(report).lower()

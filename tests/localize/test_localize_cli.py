@@ -52,14 +52,14 @@ def test_unreachable_source_is_one_line_and_writes_nothing(
     source: str,
     needle: str,
 ) -> None:
-    """An unreachable or unusable source: exit 1, one error line naming why; source and cell unchanged."""
+    """An unreachable or unusable source: exit 13, one error line naming why; source and cell unchanged."""
     url, data, original = world
     before = _state(data)
     code = main(
         ["localize", source, "--map", str(kit.write_map(tmp_path / "m.yaml")), "--data-dir", str(data)]
     )
     err = capsys.readouterr().err
-    assert code == 1 and needle in err and err.count("\n") == 1 and "Traceback" not in err
+    assert code == 13 and needle in err and err.count("\n") == 1 and "Traceback" not in err
     _unchanged(url, data, original, before)
 
 

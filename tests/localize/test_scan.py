@@ -44,7 +44,7 @@ def test_quality_gate_on_labeled_db(db_url: str) -> None:
 
 
 def test_subjects_fields_and_notes(tmp_path: Path) -> None:
-    """users is the subject table, dependents reference it, payments (via orders) needs a person."""
+    """users is the subject table, dependents reference it, payments is linked through orders."""
     url = f"sqlite:///{tmp_path / 'l.db'}"
     build_labeled_db(url, rows=120, seed=3)
     result = scan_with_notes(url)
@@ -70,17 +70,18 @@ def test_subjects_fields_and_notes(tmp_path: Path) -> None:
         link = dm.table(dep).subject
         assert link is not None and (link.ref, link.column) == ("users", "user_id")
     assert dm.table("support_tickets").column("body").free_text
-    assert dm.table("payments").subject is None
-    assert "no data subject identified" in result.notes["payments"][0]
-    text = result.yaml()
-    assert "  # REVIEW: PD found but no data subject" in text
-    with pytest.raises(DataMapError, match=r"tables\.payments: a table with PD columns needs subject"):
-        parse_datamap(text)
-    fixed = text.replace(
-        "  payments:\n    primary_key:\n    - id\n",
-        "  payments:\n    primary_key:\n    - id\n    subject: {key: id}\n",
+    payments = dm.table("payments").subject
+    assert payments is not None and (payments.ref, payments.column) == ("orders", "order_id")
+    assert (
+        "owner inferred from column names (no foreign key): payments.order_id -> orders.user_id -> users"
+        in (result.notes["payments"][0])
     )
-    assert parse_datamap(fixed).table("payments").subject is not None
+    text = result.yaml()
+    assert "  # REVIEW: owner inferred from column names" in text
+    assert parse_datamap(text).owner_chain("payments")[-1] == ("users", "id")
+    unlinked = text.replace("    subject:\n      ref: orders\n      column: order_id\n", "")
+    with pytest.raises(DataMapError, match=r"tables\.payments: a table with PD columns needs subject"):
+        parse_datamap(unlinked)
 
 
 def test_map_holds_no_sample_values(tmp_path: Path) -> None:

@@ -6,13 +6,23 @@ import json
 from pathlib import Path
 
 import pytest
-from leak_helpers import make_app_db, open_dom, plant_ru_people
+import sqlalchemy as sa
+from leak_helpers import (
+    SHARED_NAME,
+    make_app_db,
+    make_shared_name_db,
+    open_dom,
+    plant_ru_people,
+    plant_ru_people_with_names,
+)
 
 from domicile.cli.app import main
-from domicile.cli.errors import LEAKS_FOUND
+from domicile.cli.errors import LEAKS_FOUND, exit_code
+from domicile.core.errors import LocalizationError
 from domicile.localize.datamap import load_datamap
 
 SECRET = "pw-never-shown"
+SOURCE = 13  # docs/cli.md: the source database cannot be used
 
 
 @pytest.fixture
@@ -74,10 +84,10 @@ def test_leakscan_exit_codes(
 @pytest.mark.parametrize(
     ("argv", "code", "needle"),
     [
-        (["scan", f"postgresql+psycopg://app:{SECRET}@127.0.0.1:1/app"], 1, "unreachable"),
-        (["scan", "sqlite:///no/such/file.db"], 1, "SQLite file not found"),
-        (["scan", "nonsense"], 1, "not a valid database URL"),
-        (["scan", f"nosuchdriver://u:{SECRET}@h/db"], 1, "unknown database driver"),
+        (["scan", f"postgresql+psycopg://app:{SECRET}@127.0.0.1:1/app"], SOURCE, "unreachable"),
+        (["scan", "sqlite:///no/such/file.db"], SOURCE, "SQLite file not found"),
+        (["scan", "nonsense"], SOURCE, "not a valid database URL"),
+        (["scan", f"nosuchdriver://u:{SECRET}@h/db"], SOURCE, "unknown database driver"),
     ],
 )
 def test_scan_bad_source(
@@ -118,10 +128,46 @@ def test_leakscan_map_invalid_yaml(
 
 
 def test_leakscan_unreachable_source(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An unreachable source: one line, non-zero exit, password masked."""
+    """An unreachable source: one line, exit 13, password masked."""
     code = main(
         ["leakscan", f"postgresql+psycopg://app:{SECRET}@127.0.0.1:1/app", "--data-dir", str(data_dir)]
     )
-    assert code == 1
+    assert code == SOURCE
     line = _one_error_line(capsys.readouterr().err)
     assert "unreachable" in line and SECRET not in line
+
+
+def test_source_errors_have_their_own_exit_code() -> None:
+    """SourceError (and any localization error) maps to 13, distinct from every other code."""
+    from domicile.cli.errors import EXIT_CODES, INTERNAL, USAGE
+    from domicile.localize.source import SourceError
+
+    assert exit_code(SourceError("cannot reach source")) == SOURCE
+    assert exit_code(LocalizationError("x")) == SOURCE
+    others = {c for cls, c in EXIT_CODES if cls is not LocalizationError} | {USAGE, INTERNAL, LEAKS_FOUND}
+    assert SOURCE not in others
+
+
+def test_leakscan_weak_findings_fail_only_with_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shared full name alone: listed as weak, exit 0; with --strict, exit 12."""
+    data = tmp_path / "weak-data"
+    dom = open_dom(data)
+    plant_ru_people_with_names(dom)
+    for c in dom.cells.values():
+        c.close()
+    url = f"sqlite:///{tmp_path / 'cards.db'}"
+    make_shared_name_db(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM cards WHERE id = 2"))
+    engine.dispose()
+    assert main(["leakscan", url, "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "weak findings (review)" in out and "not a failure without --strict" in out
+    assert "LEAKS FOUND" not in out and SHARED_NAME not in out
+    assert main(["leakscan", url, "--data-dir", str(data), "--strict", "--json"]) == LEAKS_FOUND
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["clean"] is True and doc["passed"] is False
+    assert [f["strength"] for f in doc["findings"]] == ["weak"]

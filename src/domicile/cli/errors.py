@@ -15,6 +15,7 @@ code    meaning
 10      configuration error
 11      a concurrent writer changed the record first; retry
 12      leakscan found PD that should have been localized
+13      localization: the source database is unreachable or unreadable
 1       any other domicile error
 70      internal error (a bug: please report it)
 ======  ==========================================================
@@ -34,6 +35,7 @@ EXIT_CODES: tuple[tuple[type[e.DomicileError], int], ...] = (
     (e.ConflictError, 11),
     (e.StoreError, 9),
     (e.ConfigError, 10),
+    (e.LocalizationError, 13),  # SourceError: bad URL, unreachable, login failed, unreadable
     (e.DomicileError, 1),
 )
 USAGE = 2

@@ -102,15 +102,12 @@ def scan_cmd(
     console.print(table)
     for t in result.datamap.tables:
         link = t.subject
-        who = (
-            "subject table"
-            if link and link.is_subject_table
-            else f"rows of {link.ref} via {link.column}"
-            if link
-            else "no PD"
-            if not t.pd_columns
-            else "SUBJECT UNKNOWN"
-        )
+        if link is not None and not link.is_subject_table:
+            chain = result.datamap.owner_chain(t.name)
+            hops = " -> ".join(f"{table}.{column}" for table, column in chain[:-1])
+            who = f"rows of {chain[-1][0]} via {hops}"
+        else:
+            who = "subject table" if link else "no PD" if not t.pd_columns else "SUBJECT UNKNOWN"
         console.print(f"{t.name}: {t.rows} rows, {len(t.pd_columns)} PD column(s); {who}", markup=False)
         for note in result.notes.get(t.name, ()):
             console.print(f"  review: {note}", markup=False)
@@ -125,12 +122,16 @@ def leakscan_cmd(
     jurisdiction: Annotated[
         str, typer.Option("--jurisdiction", help="Whose cell to probe (its localized values and vault).")
     ] = "RU",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on weak findings too (a full name, address or IP alone).")
+    ] = False,
     data_dir: DataDir = None,
     json_out: JsonOut = False,
 ) -> None:
     """Read every text column of the source; report values localized to the cell that are still there.
 
-    Exit code 12 when anything is found.
+    Exit code 12 when a strong finding (an identifier, or a corroborated name or address) is
+    found; weak findings (a full name, address or IP alone) are listed and fail only with --strict.
     """
     from domicile.app import open_domicile
     from domicile.localize.datamap import load_datamap
@@ -153,7 +154,7 @@ def leakscan_cmd(
         for cell in dom.cells.values():
             cell.close()
     if json_out:
-        emit(to_jsonable(report) | {"clean": report.clean}, True)
+        emit(to_jsonable(report) | {"clean": report.clean, "passed": report.passes(strict=strict)}, True)
     else:
         console = Console(width=200) if not sys.stdout.isatty() else Console()
         console.print(
@@ -162,15 +163,23 @@ def leakscan_cmd(
             f"(key versions {', '.join(map(str, report.key_versions))})",
             markup=False,
         )
-        if report.clean:
+        for title, found in (("leaks", report.leaks), ("weak findings (review)", report.weak)):
+            if found:
+                table = Table("table", "column", "row", "kind", "matched", "ref", title=title)
+                for f in found:
+                    table.add_row(f.table, f.column, ",".join(f.row), f.kind, f.matched, f.ref)
+                console.print(table)
+        if report.weak:
+            console.print(
+                f"weak: {len(report.weak)} value(s) match only as a full name, address or IP, which "
+                "another person may share" + ("" if strict else " (not a failure without --strict)"),
+                markup=False,
+            )
+        if report.leaks:
+            console.print(f"LEAKS FOUND: {len(report.leaks)} value(s)", markup=False)
+        elif not report.weak:
             console.print("clean: no localized PD found", markup=False)
-        else:
-            table = Table("table", "column", "row", "kind", "matched", "ref", title="leaks")
-            for f in report.findings:
-                table.add_row(f.table, f.column, ",".join(f.row), f.kind, f.matched, f.ref)
-            console.print(table)
-            console.print(f"LEAKS FOUND: {len(report.findings)} value(s)", markup=False)
-    if not report.clean:
+    if not report.passes(strict=strict):
         raise typer.Exit(LEAKS_FOUND)
 
 

@@ -2,8 +2,10 @@
 
 The ``progress`` JSON of a ``localize_jobs`` row holds one :class:`TableProgress` per table:
 the last primary key whose batch finished (canonical typed JSON), whether the table is done, and
-counters for the current run. It is written after a batch's source transaction committed, so a
-crash before it repeats that batch, and every step of a batch is idempotent. Counters are PD-free.
+counters for the current run; and per table the :class:`EarlierRuns` totals of the job's finished
+runs. It is written after a batch's source transaction committed, so a crash before it repeats
+that batch, and every step of a batch is idempotent. A run resumed after a crash continues the
+interrupted run (same start, same counters). Counters are PD-free.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from domicile.localize.values import fold
+
+ZERO = "0" * 64
 
 
 @dataclass
@@ -34,8 +38,10 @@ class TableProgress:
         changed_meanwhile: Rows the application changed between copy and replace (left for the next run).
         relocalized: Rows changed after an earlier localization, copied again.
         erased: Rows whose subject was erased after localization.
-        source_checksum: Sum mod 2**256 of the keyed digests of the moved rows' source values.
+        source_checksum: Sum mod 2**256 of the keyed digests of the moved rows' source values
+            (each the digest its item was verified against before the row was replaced).
         cell_checksum: The same over the copies read back and decrypted from the cell.
+        superseded_checksum: The same over the items relocalization replaced (their old digests).
     """
 
     last_key: str | None = None
@@ -47,13 +53,18 @@ class TableProgress:
     changed_meanwhile: int = 0
     relocalized: int = 0
     erased: int = 0
-    source_checksum: str = "0" * 64
-    cell_checksum: str = "0" * 64
+    source_checksum: str = ZERO
+    cell_checksum: str = ZERO
+    superseded_checksum: str = ZERO
     columns: dict[str, ColumnCounts] = field(default_factory=dict)
 
     def add_checksums(self, source_digest: bytes, cell_digest: bytes) -> None:
         self.source_checksum = f"{fold(int(self.source_checksum, 16), source_digest):064x}"
         self.cell_checksum = f"{fold(int(self.cell_checksum, 16), cell_digest):064x}"
+
+    def supersede(self, old_digest: bytes | None) -> None:
+        if old_digest:
+            self.superseded_checksum = f"{fold(int(self.superseded_checksum, 16), old_digest):064x}"
 
     def column(self, name: str) -> ColumnCounts:
         return self.columns.setdefault(name, ColumnCounts())
@@ -67,23 +78,58 @@ class TableProgress:
         return cls(**{**raw, "columns": cols})
 
 
+def _minus(a: str, b: str) -> str:
+    return f"{(int(a, 16) - int(b, 16)) % (1 << 256):064x}"
+
+
+def _plus(a: str, b: str) -> str:
+    return f"{(int(a, 16) + int(b, 16)) % (1 << 256):064x}"
+
+
+@dataclass
+class EarlierRuns:
+    """One table's totals over the job's finished runs before the current one."""
+
+    moved: int = 0
+    relocalized: int = 0
+    source_checksum: str = ZERO  # net of superseded items: one digest per live move
+
+
 @dataclass
 class RunProgress:
-    """The current run of a job: when it started, and each table's progress."""
+    """The current run of a job: when it started, each table's progress, earlier runs' totals."""
 
     run_started_at: str
     tables: dict[str, TableProgress] = field(default_factory=dict)
+    earlier: dict[str, EarlierRuns] = field(default_factory=dict)
 
     def table(self, name: str) -> TableProgress:
         return self.tables.setdefault(name, TableProgress())
+
+    def job_source_checksum(self, name: str) -> str:
+        """Sum of the digests the job's live moves of table *name* were verified against."""
+        t, e = self.table(name), self.earlier.get(name, EarlierRuns())
+        return _plus(e.source_checksum, _minus(t.source_checksum, t.superseded_checksum))
+
+    def next_run(self, started_at: str) -> RunProgress:
+        """A new run of a finished job: this run's counters join the earlier runs' totals."""
+        earlier = {k: EarlierRuns(**asdict(v)) for k, v in self.earlier.items()}
+        for name, t in self.tables.items():
+            e = earlier.setdefault(name, EarlierRuns())
+            e.moved += t.moved
+            e.relocalized += t.relocalized
+            e.source_checksum = self.job_source_checksum(name)
+        return RunProgress(started_at, {}, earlier)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "run_started_at": self.run_started_at,
             "tables": {k: v.to_dict() for k, v in self.tables.items()},
+            "earlier": {k: asdict(v) for k, v in self.earlier.items()},
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> RunProgress:
         tables = {k: TableProgress.from_dict(v) for k, v in (raw.get("tables") or {}).items()}
-        return cls(str(raw.get("run_started_at", "")), tables)
+        earlier = {k: EarlierRuns(**v) for k, v in (raw.get("earlier") or {}).items()}
+        return cls(str(raw.get("run_started_at", "")), tables, earlier)

@@ -25,6 +25,11 @@
         subject: {ref: users, column: user_id}   # rows belong to the users row whose key = user_id
         columns:
           shipping_address: {category: postal_address, replace: token}
+      payments:
+        primary_key: [id]
+        subject: {ref: orders, column: order_id} # a chain: payments -> orders -> users
+        columns:
+          card_number: {category: payment_card, replace: token}
 
 Rules checked by :func:`load_datamap` (PD-LOC-1..3: every Russian subject's PD must be found and
 moved, so an incomplete or contradictory map is refused before anything is written):
@@ -32,7 +37,10 @@ moved, so an incomplete or contradictory map is refused before anything is writt
 * a PD column (``category`` set) must be replaced (``token`` or ``null``), never ``keep``;
 * ``field`` names a vault field and is only allowed in subject tables;
 * a subject table has ``subject.key`` (a primary-key column); a dependent table has ``subject.ref``
-  naming a subject table and a column of its own; no table is both;
+  naming another table and a column of its own holding that table's key; no table is both;
+* ``ref`` may name a subject table or another dependent (an *owner chain*, see
+  :meth:`DataMap.owner_chain`): every chain ends at a subject table, has no cycle, and a dependent
+  named by ``ref`` has a one-column primary key (the value its referrers hold);
 * ``residency`` names columns of the same table; a dependent table may omit it (the owner decides);
 * every column named anywhere is listed under ``columns`` of that table.
 
@@ -159,10 +167,55 @@ class DataMap:
                 return t
         raise DataMapError(f"no table {name!r} in the data map")
 
+    def owner_chain(self, table: str) -> tuple[tuple[str, str], ...]:
+        """The hops from ``table`` to the subject owning its rows, as ``(table, column)`` pairs.
+
+        Each pair but the last is a dependent table and its link column, which holds the key of
+        the next table (a subject table's ``subject.key``, else its one-column primary key); the
+        last pair is the subject table and its key. ``payments`` -> ``(("payments", "order_id"),
+        ("orders", "user_id"), ("users", "id"))``; a subject table -> ``(("users", "id"),)``.
+
+        Raises:
+            DataMapError: ``table`` (or a table on its chain) has no subject link or names a table
+                not in the map, or the chain runs in a cycle (the cycle is named).
+        """
+        hops: list[tuple[str, str]] = []
+        seen: list[str] = []
+        name = table
+        while True:
+            if name in seen:
+                cycle = " -> ".join([*seen[seen.index(name) :], name])
+                raise _fail(f"tables.{name}.subject.ref", f"owner links form a cycle: {cycle}")
+            seen.append(name)
+            where = f"tables.{seen[-2]}.subject.ref" if len(seen) > 1 else f"tables.{name}"
+            try:
+                t = self.table(name)
+            except DataMapError:
+                raise _fail(where, f"no table {name!r} in the map") from None
+            link = t.subject
+            if link is None:
+                path = " -> ".join(seen)
+                raise _fail(
+                    where,
+                    f"owner chain {path} ends at {name!r}, which has no subject "
+                    "(give it subject: {key: ...} or subject: {ref: ..., column: ...})",
+                )
+            if link.key is not None:
+                hops.append((name, link.key))
+                return tuple(hops)
+            assert link.ref is not None and link.column is not None  # parse guarantees both
+            hops.append((name, link.column))
+            name = link.ref
+
     def localizable(self) -> tuple[TableMap, ...]:
-        """Tables with PD and a subject link, subject tables first (owners before dependents)."""
+        """Tables with PD and a subject link, each after the table its ``ref`` names.
+
+        Subject tables come first, then dependents by the length of their owner chain (map order
+        within one length), so every owner is processed before the tables that point to it.
+        """
         with_pd = [t for t in self.tables if t.pd_columns and t.subject is not None]
-        return tuple(sorted(with_pd, key=lambda t: 0 if t.subject and t.subject.is_subject_table else 1))
+        depth = {t.name: len(self.owner_chain(t.name)) for t in with_pd}
+        return tuple(sorted(with_pd, key=lambda t: depth[t.name]))
 
 
 # -- YAML -----------------------------------------------------------------------------------------
@@ -303,8 +356,12 @@ def _check_table(t: TableMap, by_name: Mapping[str, TableMap], fields: set[str] 
         owner = by_name.get(t.subject.ref)
         if owner is None:
             raise _fail(f"{where}.subject.ref", f"no table {t.subject.ref!r} in the map")
-        if owner.subject is None or not owner.subject.is_subject_table:
-            raise _fail(f"{where}.subject.ref", f"table {owner.name!r} is not a subject table")
+        if owner.subject is not None and owner.subject.ref is not None and len(owner.primary_key) != 1:
+            raise _fail(
+                f"{where}.subject.ref",
+                f"table {owner.name!r} has a {len(owner.primary_key)}-column primary key; "
+                "a ref needs a table with a one-column key",
+            )
     if t.pd_columns and t.subject is None:
         raise _fail(where, "a table with PD columns needs subject (key, or ref + column)")
     for c in t.pd_columns:
@@ -334,12 +391,16 @@ def parse_datamap(text: str, *, fields: set[str] | None = None) -> DataMap:
     for t in tables:
         _check_table(t, by_name, fields)
     sample = m.get("sample_rows")
-    return DataMap(
+    dm = DataMap(
         tables=tables,
         source=str(m.get("source") or ""),
         scanned_at=str(m.get("scanned_at") or ""),
         sample_rows=sample if isinstance(sample, int) else None,
     )
+    for t in tables:
+        if t.subject is not None and t.subject.ref is not None:
+            dm.owner_chain(t.name)  # ends at a subject table, no cycle
+    return dm
 
 
 def load_datamap(path: Path, *, fields: set[str] | None = None) -> DataMap:

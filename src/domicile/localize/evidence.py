@@ -1,10 +1,14 @@
-"""The evidence report of a localize run, as JSON and as a readable HTML page.
+"""The evidence report of a localize job, as JSON and as a readable HTML page.
 
-Written to ``<data dir>/localize/<job>/evidence.{json,html}``. Per table and column: rows seen,
-moved, tokenized, nulled, skipped (non-RU), already done, changed meanwhile; per table a checksum
-of the moved rows' source values and of their copies read back from the cell (equal when every
-copy was verified), and the count and checksum of all the job's items in the cell; start and end
-time, the job id, the map digest and the RU cell's audit-chain head to anchor elsewhere.
+Written to ``<data dir>/localize/<job>/evidence.{json,html}``. For the whole job, per table
+(``tables.*.job``, totals in ``job_totals``): the job's items in the RU cell (count and checksum
+of their digests, read from the cell), the source-side checksum (the digests the rows were
+verified against when moved), rows moved by this run and by earlier runs, relocalized, skipped
+(non-RU) and changed meanwhile. For this run, per table and column: rows seen, moved, tokenized,
+nulled, skipped, already done, changed meanwhile, and checksums of the moved rows' source values
+and of their copies read back from the cell. Start and end time, the job id, the map digest and
+the RU cell's audit-chain head to anchor elsewhere. A job killed and resumed has the same job
+totals as one run straight through.
 
 Nothing in it is PD: counts, keyed checksums, ids, the masked source URL (PD-LOC-1..3 evidence).
 """
@@ -16,10 +20,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domicile.localize.engine import LocalizeReport
+from domicile.localize.report import LocalizeReport
 
 FORMAT = "domicile.localize-evidence/1"
 _ROWS = ("seen", "moved", "relocalized", "already_done", "skipped_non_ru", "changed_meanwhile", "erased")
+_JOB = (
+    "items_in_cell",
+    "moved_this_run",
+    "moved_earlier_runs",
+    "relocalized",
+    "skipped_non_ru",
+    "changed_meanwhile",
+)
 
 
 def build_evidence(report: LocalizeReport) -> dict[str, Any]:
@@ -37,6 +49,14 @@ def build_evidence(report: LocalizeReport) -> dict[str, Any]:
             "items_in_cell": report.items_in_cell.get(name, 0),
             "cell_items_checksum": report.cell_items_checksum.get(name, "0" * 64),
         }
+        j = report.job_tables.get(name)
+        if j is not None:
+            tables[name]["job"] = {
+                **{k: getattr(j, k) for k in _JOB},
+                "cell_items_checksum": j.cell_items_checksum,
+                "source_checksum": j.source_checksum,
+                "checksums_equal": j.checksums_equal,
+            }
     return {
         "format": FORMAT,
         "job": report.job,
@@ -50,6 +70,7 @@ def build_evidence(report: LocalizeReport) -> dict[str, Any]:
         "finished_at": report.finished_at,
         "audit_head": report.audit_head,
         "totals": {k: sum(getattr(t, k) for t in report.tables.values()) for k in _ROWS},
+        "job_totals": {k: sum(getattr(t, k) for t in report.job_tables.values()) for k in _JOB},
         "tables": tables,
     }
 
@@ -77,7 +98,8 @@ def render_html(ev: dict[str, Any]) -> str:
                 for c, v in t["columns"].items()
             )
             + "</table>"
-            + f"<p>checksum of moved source values <code>{e(t['source_checksum'])}</code><br>"
+            + _job_html(t.get("job"))
+            + f"<p>this run: checksum of moved source values <code>{e(t['source_checksum'])}</code><br>"
             f"checksum of their cell copies <code>{e(t['cell_checksum'])}</code> ({ok})<br>"
             f"items of this job in the cell: {t['items_in_cell']:,}, checksum "
             f"<code>{e(t['cell_items_checksum'])}</code></p>"
@@ -94,6 +116,23 @@ def render_html(ev: dict[str, Any]) -> str:
         f"<style>{style}</style></head><body><h1>{title}</h1>{dry}<table>{head}</table>"
         f"<p>RU cell audit-chain head: <code>{anchor}</code> (check with <code>domicile audit verify "
         f"--anchor {anchor}</code>)</p>{''.join(rows)}</body></html>\n"
+    )
+
+
+def _job_html(j: dict[str, Any] | None) -> str:
+    if j is None:
+        return ""
+    e = html.escape
+    ok = "equal" if j["checksums_equal"] else "DIFFERENT"
+    return (
+        "<table><tr><th>whole job</th>"
+        + "".join(f"<th>{e(k.replace('_', ' '))}</th>" for k in _JOB)
+        + "</tr><tr><td></td>"
+        + "".join(f"<td>{j[k]:,}</td>" for k in _JOB)
+        + "</tr></table>"
+        + f"<p>job: checksum of the items in the cell <code>{e(j['cell_items_checksum'])}</code><br>"
+        f"job: checksum of the source values they were verified against "
+        f"<code>{e(j['source_checksum'])}</code> ({ok})</p>"
     )
 
 

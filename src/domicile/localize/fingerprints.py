@@ -113,12 +113,15 @@ def _as_text(value: object) -> str | None:
     return text[:MAX_TEXT_CHARS] if text.strip() else None
 
 
-def candidates(category: str | None, value: object) -> list[tuple[str, str]]:
+def candidates(category: str | None, value: object, *, spans: bool = True) -> list[tuple[str, str]]:
     """``(kind, normalized text)`` pairs to fingerprint for one value (no duplicates, stable order).
 
     Args:
         category: The column's PD category, or None for an unmapped column.
         value: The raw value (``str``, ``date``, numbers...); None, blanks and bytes give nothing.
+        spans: Also run the span recognizers. ``localize`` turns them off for a structured column
+            of a known category: its whole text and canonical form are what a copy or a mention
+            elsewhere yields (the spans leakscan finds in free text are in that canonical form).
     """
     out: dict[tuple[str, str], None] = {}
     text = _as_text(value)
@@ -131,6 +134,8 @@ def candidates(category: str | None, value: object) -> list[tuple[str, str]]:
         form = _iso_date(value) if category == "birth_date" else canonical(category, text)
         if form is not None:
             out[(category, form)] = None
+    if not spans and category is not None:
+        return list(out)
     digits = count_digits(text)
     for rec in _span_registry():
         if not rec.may_match(text, digits):

@@ -17,6 +17,14 @@ like PD is shown as ``<hidden>``). Some candidates are not probed, because diffe
 them and a match would not mean a leak: birth dates, and whole values of one word or shorter than
 :data:`MIN_TEXT_CHARS` characters (a family name alone: a Kazakh user called Мельников is not a
 leftover of a Russian one). Full names, addresses and identifiers are probed. PD-LOC-1..3.
+
+Each finding has a **strength**. An identifier (:data:`STRONG_KINDS`: e-mail, phone, passport,
+INN, SNILS, OGRN, card number) names one person, so its match is ``strong``: a leak. A whole
+value matched as text (a full name, an address, any other value) or an IP address can be shared
+by different people (``IVAN PETROV`` paying in Almaty is not the Muscovite of that name), so such
+a match alone is ``weak``. It becomes strong when the same row corroborates it: a strong match,
+or a weak match in another column, for the same subject. :attr:`LeakReport.clean` counts strong
+findings only; ``--strict`` (:meth:`LeakReport.passes`) fails on weak ones too.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 
@@ -49,6 +57,9 @@ VAULT_FIELDS: Mapping[str, str] = {
     "snils": "snils",
 }
 _SKIP_KINDS = frozenset({"birth_date"})
+#: Candidate kinds that identify one person: a match is a leak on its own.
+STRONG_KINDS = frozenset({"email", "phone", "ru_passport", "inn", "snils", "ogrn", "payment_card"})
+STRONG, WEAK = "strong", "weak"
 
 #: Called after each table: (table name, rows read in it, tables done, tables in total).
 LeakProgress = Callable[[str, int, int, int], None]
@@ -65,6 +76,7 @@ class LeakFinding:
     matched: str  # "localized_item" | "vault_subject"
     ref: str  # the item id or subject id
     subject_id: str | None
+    strength: str = STRONG  # STRONG: an identifier or corroborated; WEAK: a name/address/IP alone
 
 
 @dataclass(frozen=True)
@@ -81,13 +93,29 @@ class LeakReport:
     values: int
     probes: int
     findings: tuple[LeakFinding, ...]
-    by_column: Mapping[str, int] = field(default_factory=dict)
+    by_column: Mapping[str, int] = field(default_factory=dict)  # strong findings per table.column
+    weak_by_column: Mapping[str, int] = field(default_factory=dict)
     started_at: str = ""
     finished_at: str = ""
 
     @property
+    def leaks(self) -> tuple[LeakFinding, ...]:
+        """Strong findings: an identifier, or a name/address corroborated in the same row."""
+        return tuple(f for f in self.findings if f.strength == STRONG)
+
+    @property
+    def weak(self) -> tuple[LeakFinding, ...]:
+        """Weak findings: a full name, address or IP alone, which another person may share."""
+        return tuple(f for f in self.findings if f.strength == WEAK)
+
+    @property
     def clean(self) -> bool:
-        return not self.findings
+        """No strong finding (weak ones are listed for review)."""
+        return not self.leaks
+
+    def passes(self, *, strict: bool = False) -> bool:
+        """The gate: no strong finding; with ``strict``, no finding at all."""
+        return not self.findings if strict else self.clean
 
 
 def check_map_names(dm: DataMap, tables: Mapping[str, TableInfo]) -> None:
@@ -268,10 +296,11 @@ def leakscan(
         raise SourceError(f"cannot read source {masked_url(url)}: {type(exc).__name__}") from None
     finally:
         engine.dispose()
-    findings = _dedupe(prober.findings)
+    findings = _grade(_dedupe(prober.findings))
     by_column: dict[str, int] = defaultdict(int)
+    weak_by_column: dict[str, int] = defaultdict(int)
     for f in findings:
-        by_column[f"{f.table}.{f.column}"] += 1
+        (by_column if f.strength == STRONG else weak_by_column)[f"{f.table}.{f.column}"] += 1
     report = LeakReport(
         source=masked_url(url),
         cell=cell.name,
@@ -284,6 +313,7 @@ def leakscan(
         probes=prober.probes,
         findings=findings,
         by_column=dict(by_column),
+        weak_by_column=dict(weak_by_column),
         started_at=started,
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -294,12 +324,13 @@ def leakscan(
                     actor=actor,
                     action="localize.leakscan",
                     purpose="localize.verify",
-                    outcome="clean" if report.clean else "leaks_found",
+                    outcome="leaks_found" if report.leaks else "weak_only" if report.weak else "clean",
                     details={
                         "tables": report.tables,
                         "rows": report.rows,
                         "values": report.values,
-                        "findings": len(report.findings),
+                        "findings": len(report.leaks),
+                        "weak_findings": len(report.weak),
                     },
                 )
             ]
@@ -315,3 +346,23 @@ def _dedupe(findings: Iterable[LeakFinding]) -> tuple[LeakFinding, ...]:
         if key not in best or (best[key].kind == TEXT and f.kind != TEXT):
             best[key] = f
     return tuple(sorted(best.values(), key=lambda f: (f.table, f.column, f.row, f.ref)))
+
+
+def _grade(findings: Sequence[LeakFinding]) -> tuple[LeakFinding, ...]:
+    """Mark each finding strong or weak (see the module docstring); order kept.
+
+    Findings are grouped by row and matched subject (the item id when an item has no subject):
+    a group is strong when it holds an identifier match or matches in two or more columns.
+    """
+    groups: dict[tuple[str, tuple[str, ...], str], list[LeakFinding]] = defaultdict(list)
+    for f in findings:
+        groups[(f.table, f.row, f.subject_id or f.ref)].append(f)
+    strong = {
+        key
+        for key, fs in groups.items()
+        if any(f.kind in STRONG_KINDS for f in fs) or len({f.column for f in fs}) > 1
+    }
+    return tuple(
+        replace(f, strength=STRONG if (f.table, f.row, f.subject_id or f.ref) in strong else WEAK)
+        for f in findings
+    )

@@ -16,8 +16,12 @@ confidence and recognizer evidence as counts (never a value). Then the subjects 
   ``x``, ``xs`` or ``xes`` exists (``user_id`` -> ``users.id``);
 * **subject tables**: tables with PD and a one-column primary key that other tables reference, or
   that hold a direct identifier (e-mail, phone, passport, INN, SNILS); a candidate that references
-  another subject table is a dependent instead (``orders.user_id`` -> ``users``);
-* **dependents**: tables with PD referencing a subject table get ``subject: {ref, column}``;
+  another subject table, directly or through other tables, is a dependent instead
+  (``orders.user_id`` -> ``users``);
+* **dependents**: tables with PD referencing a subject table get ``subject: {ref, column}``; so do
+  tables referencing a dependent (an owner chain, ``payments.order_id`` -> ``orders`` ->
+  ``users``; the shortest chain wins, foreign keys before names; a table without PD is linked
+  when a chain passes through it). A link found by column name only gets a ``# REVIEW:`` note;
 * PD without an identifiable subject: ``subject`` stays empty with a review note; ``load_datamap``
   refuses the map until a person fills it in (PD-LOC-1: nothing is moved on a guess).
 
@@ -182,12 +186,95 @@ def _choose_subjects(
     for t in candidates:
         if not any(r.target in chosen for r in refs.get(t, ())):
             chosen.append(t)
-    # a table chosen before the subject it references (it ranked higher) becomes its dependent
+    # a table chosen before the subject it references, directly or through other tables (it
+    # ranked higher), becomes its dependent
     final = set(chosen)
     for t in chosen:
-        if any(r.target in final and r.target != t for r in refs.get(t, ())):
+        if _reaches(t, final - {t}, refs):
             final.discard(t)
     return final
+
+
+def _reaches(start: str, goals: set[str], refs: Mapping[str, list[_Ref]]) -> bool:
+    """Whether a chain of references leads from ``start`` to one of ``goals`` (not through them)."""
+    seen, todo = {start}, [start]
+    while todo:
+        for r in refs.get(todo.pop(), ()):
+            if r.target in goals:
+                return True
+            if r.target not in seen:
+                seen.add(r.target)
+                todo.append(r.target)
+    return False
+
+
+def _owner_links(
+    subjects: set[str], refs: Mapping[str, list[_Ref]], pd_tables: set[str]
+) -> tuple[dict[str, _Ref], dict[str, list[_Ref]]]:
+    """Each table's link towards a subject table: shortest owner chains, foreign keys first.
+
+    Breadth first from the subject tables: a table referencing a subject table gets depth 1, one
+    referencing a depth-1 table depth 2, and so on, so chains never cycle. Tables without PD are
+    kept only as links of a chain that a PD table needs (``payments`` -> ``orders`` -> ``users``).
+    Returns the chosen link per table and the other references of the same depth (for a note).
+    """
+    depth = dict.fromkeys(subjects, 0)
+    chosen: dict[str, _Ref] = {}
+    alternatives: dict[str, list[_Ref]] = {}
+    level = 0
+    while True:
+        found: dict[str, list[_Ref]] = {}
+        for name, rs in refs.items():
+            if name in depth:
+                continue
+            hits = [r for r in rs if depth.get(r.target) == level]
+            if hits:
+                found[name] = sorted(hits, key=lambda r: r.via != "foreign key")  # stable: FK first
+        if not found:
+            break
+        level += 1
+        for name, hits in found.items():
+            depth[name] = level
+            chosen[name] = hits[0]
+            if len(hits) > 1:
+                alternatives[name] = hits[1:]
+    needed: set[str] = set()
+    for start in pd_tables & set(chosen):
+        at = start
+        while at in chosen and at not in needed:
+            needed.add(at)
+            at = chosen[at].target
+    return {n: r for n, r in chosen.items() if n in needed}, {
+        n: a for n, a in alternatives.items() if n in needed
+    }
+
+
+def _link_notes(
+    name: str,
+    owners: Mapping[str, _Ref],
+    subjects: set[str],
+    others: Sequence[_Ref],
+) -> list[str]:
+    """Review notes for a drafted owner link: inferred by name, a chain, other candidates."""
+    notes: list[str] = []
+    hops: list[_Ref] = []
+    at = name
+    while at not in subjects:
+        hops.append(owners[at])
+        at = owners[at].target
+    path = name + "".join(f".{r.column} -> {r.target}" for r in hops)
+    sources = [name] + [h.target for h in hops[:-1]]
+    by_name = [f"{src}.{r.column}" for src, r in zip(sources, hops, strict=True) if r.via == "name"]
+    if len(by_name) == len(hops):
+        notes.append(f"owner inferred from column names (no foreign key): {path}; check it")
+    elif by_name:
+        notes.append(f"owner inferred partly from column names ({', '.join(by_name)}): {path}; check it")
+    elif len(hops) > 1:
+        notes.append(f"owner found through a chain of foreign keys: {path}")
+    if others:
+        alt = ", ".join(f"{o.column} -> {o.target}" for o in others)
+        notes.append(f"rows also reference {alt}; check that {hops[0].column} is the owner")
+    return notes
 
 
 # -- columns ----------------------------------------------------------------------------------------
@@ -389,36 +476,31 @@ def _draft(
         )
     }
     subjects = _choose_subjects(pd_tables, refs, tables)
+    owners, alternatives = _owner_links(subjects, refs, set(pd_tables))
     notes: dict[str, list[str]] = {name: [] for name in tables}
     out: list[TableMap] = []
     for name, info in tables.items():
-        if not info.primary_key and name not in pd_tables:
+        if not info.primary_key and name not in pd_tables and name not in owners:
             notes[name].append("no primary key and no PD found: left out of the map")
             continue
         link: SubjectLink | None = None
-        to_subjects = [r for r in refs[name] if r.target in subjects]
         if name in subjects:
             link = SubjectLink(key=info.primary_key[0])
+        elif name in owners:
+            r = owners[name]
+            link = SubjectLink(ref=r.target, column=r.column)
+            notes[name] += _link_notes(name, owners, subjects, alternatives.get(name, ()))
         elif name in pd_tables:
-            if to_subjects:
-                r = to_subjects[0]
-                link = SubjectLink(ref=r.target, column=r.column)
-                if len(to_subjects) > 1:
-                    others = ", ".join(f"{o.column} -> {o.target}" for o in to_subjects[1:])
-                    notes[name].append(
-                        f"rows also reference subjects through {others}; check that {r.column} owns the PD"
-                    )
-            else:
-                via = ", ".join(f"{r.column} -> {r.target} ({r.via})" for r in refs[name]) or "none"
-                why = (
-                    "no one-column primary key"
-                    if len(info.primary_key) != 1
-                    else "no link to a subject table"
-                )
-                notes[name].append(
-                    f"PD found but no data subject identified ({why}; references: {via}). Fill in "
-                    "subject: {key: <pk column>} or subject: {ref: <subject table>, column: <its key column>}"
-                )
+            via = ", ".join(f"{r.column} -> {r.target} ({r.via})" for r in refs[name]) or "none"
+            why = (
+                "no one-column primary key"
+                if len(info.primary_key) != 1
+                else "no link to a subject table, directly or through other tables"
+            )
+            notes[name].append(
+                f"PD found but no data subject identified ({why}; references: {via}). Fill in "
+                "subject: {key: <pk column>} or subject: {ref: <owner table>, column: <its key column>}"
+            )
         out.append(
             _build_table(
                 info,

@@ -5,13 +5,17 @@ compared and written back, so a row is matched byte for byte whatever its column
 
 * Reading is keyset pagination by primary key: ``WHERE (k1, k2) > (...) ORDER BY k1, k2 LIMIT n``.
 * The update of a batch is one ``UPDATE ... FROM (VALUES ...) ... RETURNING`` statement per chunk
-  (PostgreSQL and SQLite >= 3.35). A row is updated only if every replaced column still holds the
-  value that was copied (``IS NOT DISTINCT FROM`` / SQLite ``IS``); the returned keys say which
-  rows were updated, the others changed meanwhile and are left for the next run.
+  (SQLite >= 3.35); on PostgreSQL ``UPDATE ... FROM unnest(<one array per column>)``, so the
+  statement stays a few hundred bytes whatever the batch size (psycopg parses every ``%s`` of a
+  statement on the client; thousands of them cost more than the update). A row is updated only
+  if every replaced column still holds the value that was copied (``IS NOT DISTINCT FROM`` /
+  SQLite ``IS``); the returned keys say which rows were updated, the others changed meanwhile
+  and are left for the next run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +27,12 @@ from domicile.localize.source import TableInfo
 from domicile.localize.values import canonical_key
 
 MAX_PARAMS = 30_000  # below SQLite's 32766 and PostgreSQL's 65535 bind parameters
+#: PostgreSQL column types whose values travel as a typed array (others: the VALUES form).
+_ARRAY_SAFE = re.compile(
+    r"^(SMALLINT|INTEGER|BIGINT|TEXT|UUID|DATE|BOOLEAN|NUMERIC(\(\d+(, ?\d+)?\))?|"
+    r"(CHAR|VARCHAR)(\(\d+\))?|TIMESTAMP( WITH(OUT)? TIME ZONE)?|TIME( WITH(OUT)? TIME ZONE)?|"
+    r"DOUBLE PRECISION|REAL)$"
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,9 @@ class SourceTable:
         self._first = sa.text(f"SELECT {cols} FROM {self._t} ORDER BY {order} LIMIT :lim")
         self._next = sa.text(f"SELECT {cols} FROM {self._t} WHERE {after} ORDER BY {order} LIMIT :lim")
         self._count = sa.text(f"SELECT count(*) FROM {self._t}")
+        order_cols = [*self.pk, *self.replaced, *self.replaced]
+        safe = self.is_pg and all(_ARRAY_SAFE.match(self.types[c].upper()) for c in order_cols)
+        self._unnest = self._unnest_sql() if safe and self.replaced else None
 
     @property
     def is_pg(self) -> bool:
@@ -84,6 +97,13 @@ class SourceTable:
         """Apply *updates* where the old values still match; the canonical keys of updated rows."""
         if not updates or not self.replaced:
             return {canonical_key(u.key) for u in updates}
+        if self._unnest is not None:
+            cols: list[list[Any]] = [[] for _ in range(len(self.pk) + 2 * len(self.replaced))]
+            for u in updates:
+                row = (*u.key, *(u.new[c] for c in self.replaced), *(u.old[c] for c in self.replaced))
+                for i, v in enumerate(row):
+                    cols[i].append(v)
+            return {canonical_key(tuple(r)) for r in conn.exec_driver_sql(self._unnest, tuple(cols))}
         per_row = len(self.pk) + 2 * len(self.replaced)
         step = max(1, MAX_PARAMS // per_row)
         done: set[str] = set()
@@ -98,6 +118,21 @@ class SourceTable:
             rows = conn.exec_driver_sql(self._update_sql(len(part)), tuple(params))
             done.update(canonical_key(tuple(r)) for r in rows)
         return done
+
+    def _unnest_sql(self) -> str:
+        q, pk, cols = self._q, self.pk, self.replaced
+        order = [*pk, *cols, *cols]
+        names = [f"k{j}" for j in range(len(pk))] + [f"n{j}" for j in range(len(cols))]
+        names += [f"o{j}" for j in range(len(cols))]
+        arrays = ", ".join(f"CAST(%s AS {self.types[c]}[])" for c in order)
+        sets = ", ".join(f"{q(c)} = v.n{j}" for j, c in enumerate(cols))
+        where = [f"{self._t}.{q(c)} = v.k{j}" for j, c in enumerate(pk)]
+        where += [f"{self._t}.{q(c)} IS NOT DISTINCT FROM v.o{j}" for j, c in enumerate(cols)]
+        returning = ", ".join(f"{self._t}.{q(c)}" for c in pk)
+        return (
+            f"UPDATE {self._t} SET {sets} FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE {' AND '.join(where)} RETURNING {returning}"
+        )
 
     def _update_sql(self, n_rows: int) -> str:
         q, pk, cols = self._q, self.pk, self.replaced

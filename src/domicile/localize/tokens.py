@@ -135,10 +135,11 @@ def quick_phone_token(e164: str, tries: int = 8) -> str | None:
         if digits == national:
             continue
         cand = phonenumbers.PhoneNumber(country_code=orig.country_code, national_number=int(digits))
+        # number_type is UNKNOWN for an invalid number, so a match of a real type means valid
         if (
-            phonenumbers.is_valid_number(cand)
-            and phonenumbers.region_code_for_number(cand) == region
+            kind != phonenumbers.PhoneNumberType.UNKNOWN
             and phonenumbers.number_type(cand) == kind
+            and phonenumbers.region_code_for_number(cand) == region
         ):
             return f"+{orig.country_code}{digits}"
     return None

@@ -1,0 +1,156 @@
+"""The cell side of a batch: one transaction with everything a batch's rows leave in the cell.
+
+Subject records (vault, validated values only), items (the exact raw values, sealed), the leak
+fingerprints of every moved value (``localized_index``, what ``leakscan`` probes), the vault blind
+index, directory tokens and one PD-free audit entry — all committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domicile.cells.store import TokenRow, VaultRow
+from domicile.localize.datamap import Replace
+from domicile.localize.fingerprints import TEXT, candidates, fingerprint
+from domicile.localize.items import FingerprintRow, ItemRow, fingerprint_rows, item_store
+from domicile.localize.plan import Row, RunContext, TablePlan
+from domicile.localize.residency import HomeTest
+from domicile.localize.tokens import SCOPE, Wanted, directory_kind, draw_tokens
+from domicile.vault.keys import KeyPurpose
+from domicile.vault.records import Record
+
+FP_CACHE = 200_000
+
+
+class CellWriter:
+    """Writes a batch's new and changed rows into the cell (:meth:`write`)."""
+
+    def __init__(self, ctx: RunContext, home: HomeTest) -> None:
+        self.ctx, self.home = ctx, home
+        self.fp_key = ctx.cell.keys.secret(ctx.kv, KeyPurpose.BLIND_INDEX)
+        self._fp_cache: dict[tuple[str | None, bool, Any], tuple[bytes, ...]] = {}
+
+    def write(
+        self, plan: TablePlan, new: list[Row], changed: list[Row], directory: dict[str, dict[str, str]]
+    ) -> None:
+        """One cell transaction for *new* rows and rows *changed* after an earlier localization.
+
+        Sets each row's replacement values (``r.repl``); *directory* (subject -> field -> token)
+        gains the tokens drawn.
+        """
+        ctx = self.ctx
+        now = ctx.dom.now()
+        schema = ctx.dom.schema
+        wanted: list[Wanted] = []
+        for r in new + changed:
+            if plan.subject_key is not None and r.subject_id is not None:
+                r.values = self.home.validated(plan, r)
+                have = directory.get(r.subject_id, {})
+                for c in plan.replaced:
+                    if c.replace is Replace.TOKEN and c.field in r.values and c.field not in have:
+                        f = c.field
+                        wanted.append(Wanted(r.subject_id, f, r.values[f], directory_kind(schema, f)))
+        drawn = (
+            draw_tokens(wanted, ctx.cell.name, ctx.kv, ctx.dom.token_domain, self._taken) if wanted else {}
+        )
+        token_rows = []
+        for (owner, f), (tok, kind) in drawn.items():
+            directory.setdefault(owner, {})[f] = tok
+            token_rows.append(TokenRow(tok, owner, f, kind.value, SCOPE, ctx.kv, now))
+        records: list[VaultRow] = []
+        index = []
+        items: list[ItemRow] = []
+        fps: list[FingerprintRow] = []
+        for r in new + changed:
+            sid = r.subject_id
+            if plan.subject_key is not None and sid is not None and r.item is None:
+                rec = Record(r.values, r.signals.to_dict())
+                records.append(ctx.cipher.seal(sid, ctx.jurisdiction, rec, now))
+                index.extend(ctx.cipher.index_rows(sid, r.values))
+            items.append(ctx.items.seal(r.item_id, ctx.job, plan.name, sid, r.payload, now, ctx.kv))
+            fps.extend(self.fingerprints(plan, r))
+            r.repl = ctx.replacement(plan, r, ctx.kv, directory.get(sid or "", {}))
+        fresh = {r.item_id for r in new}
+        with ctx.cell.session() as s:
+            st = item_store(s)
+            st.insert_items([i for i in items if i.item_id in fresh])
+            ctx.faults.passing("mid_batch")
+            for i in items:
+                if i.item_id not in fresh:
+                    st.replace_item(i)
+            if changed:
+                st.delete_fingerprints([r.item_id for r in changed])
+                self._reseal_subjects(s, plan, changed, now)
+            st.insert_fingerprints(fps)
+            s.store.insert_records(records)
+            st.insert_directory(token_rows, index)
+            event = ctx.event("localize.batch", plan.name, rows=len(new), relocalized=len(changed), kv=ctx.kv)
+            s.audit.append([event])
+
+    def _reseal_subjects(self, s: Any, plan: TablePlan, changed: list[Row], now: str) -> None:
+        """Rows changed after localization: their subject records take the new values."""
+        if plan.subject_key is None:
+            return
+        cipher = self.ctx.cipher
+        for r in changed:
+            if r.subject_id is None:
+                continue
+            old = s.store.get_record(r.subject_id)
+            if old is None or old.wrapped_dek is None:
+                continue
+            signals = cipher.open(old).signals
+            new = cipher.seal(
+                r.subject_id,
+                old.jurisdiction,
+                Record(r.values, signals),
+                now,
+                old.record_version + 1,
+                old.created_at,
+            )
+            if s.store.replace_record(new, old):
+                s.store.delete_index(r.subject_id)
+                s.store.insert_index(cipher.index_rows(r.subject_id, r.values))
+
+    def fingerprints(self, plan: TablePlan, r: Row) -> list[FingerprintRow]:
+        """The distinct leak fingerprints of a row's PD values."""
+        digests: list[bytes] = []
+        for c in plan.replaced:
+            if c.free_text:
+                digests.extend(self._value_fingerprints(None, True, r.raw[c.name]))
+            else:  # a structured column: whole text and canonical form; mixed ones also spans
+                digests.extend(self._value_fingerprints(c.category, len(c.categories) > 1, r.raw[c.name]))
+        return fingerprint_rows(r.item_id, digests, self.ctx.kv)
+
+    def _value_fingerprints(self, category: str | None, spans: bool, value: Any) -> tuple[bytes, ...]:
+        """Fingerprints of one value; cached, since names, cities and dates repeat a lot.
+
+        A free-text value (``category`` None) is indexed by the identifiers found in it, not as a
+        whole: two tickets saying "where is my order?" are not one person's PD, so a whole-text
+        match would be a false leak.
+        """
+        key = (category, spans, value)
+        try:
+            return self._fp_cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value (a JSON column)
+            return self._compute_fingerprints(category, spans, value)
+        out = self._compute_fingerprints(category, spans, value)
+        if len(self._fp_cache) >= FP_CACHE:
+            self._fp_cache.clear()
+        self._fp_cache[key] = out
+        return out
+
+    def _compute_fingerprints(self, category: str | None, spans: bool, value: Any) -> tuple[bytes, ...]:
+        forms = candidates(category, value, spans=spans)
+        if category is None:
+            forms = [(k, n) for k, n in forms if k != TEXT]
+        return tuple(fingerprint(self.fp_key, k, n) for k, n in forms)
+
+    def _taken(self, tokens: Sequence[str]) -> set[str]:
+        taken: set[str] = set()
+        for cell in self.ctx.dom.cells.values():
+            with cell.session() as s:
+                taken |= item_store(s).taken_tokens(tokens)
+        return taken
