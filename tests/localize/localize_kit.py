@@ -5,7 +5,6 @@ are Russian is decided here independently of the engine: a user or seller is RU 
 number (international, or national with the RU plan) belongs to region RU; orders, tickets and
 payments follow their order's user (an owner chain: payments.order_id -> orders.id,
 orders.user_id -> users.id).
-L1 may append functions (append only).
 """
 
 from __future__ import annotations
