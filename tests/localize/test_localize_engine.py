@@ -222,3 +222,31 @@ def test_memory_cells_use_the_in_memory_item_store(tmp_path: Path) -> None:
         items = item_store(s).items.values()  # type: ignore[attr-defined]
         assert all(i.wrapped_dek is None for i in items if i.subject_id == sid)
         assert sum(1 for i in items if i.subject_id == sid) >= 1
+
+
+def test_same_relative_sqlite_url_in_two_folders_is_two_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sqlite:///src.db`` in two folders names two databases: two jobs, each fully localized."""
+    kit.init_data(tmp_path / "data")
+    dom = kit.open_dom(tmp_path / "data")
+    dm = kit.datamap()
+    reports = []
+    try:
+        for i, seed in enumerate((3, 5)):
+            folder = tmp_path / f"app{i}"
+            folder.mkdir()
+            monkeypatch.chdir(folder)
+            kit.make_source("sqlite:///src.db", seed=seed)
+            original = kit.snapshot("sqlite:///src.db")
+            engine = open_source("sqlite:///src.db")
+            try:
+                reports.append(localize(dom, engine, dm, batch_size=7))
+            finally:
+                engine.dispose()
+            ru = kit.expected_ru(original, "sqlite:///src.db")
+            assert reports[-1].moved == sum(len(v) for v in ru.values()) > 0
+            assert all(t.already_done == 0 for t in reports[-1].tables.values())
+        assert reports[0].job != reports[1].job
+    finally:
+        kit.close(dom)

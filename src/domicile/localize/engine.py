@@ -31,6 +31,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,6 +65,18 @@ ProgressFn = Callable[[str, int, int | None], None]
 def default_job_id(source: str, jurisdiction: str) -> str:
     """The job id of a source (masked URL) and jurisdiction, so a plain re-run resumes it."""
     return "loc-" + hashlib.sha256(f"{source}|{jurisdiction}".encode()).hexdigest()[:24]
+
+
+def source_identity(url: sa.URL) -> str:
+    """The masked URL naming the source database unambiguously: a SQLite file by its absolute path.
+
+    The job id and the id namespace hang on it, so two databases both reached as
+    ``sqlite:///app.db`` from different folders must not look like one source.
+    """
+    db = url.database
+    if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        url = url.set(database=str(Path(db).resolve()))
+    return masked_url(url.render_as_string(hide_password=False))[:400]
 
 
 def map_digest(dm: DataMap) -> str:
@@ -101,7 +114,7 @@ def localize(
         )
     juris = jurisdiction.upper()
     cell = dom.home_cell(juris)
-    source = masked_url(engine.url.render_as_string(hide_password=False))[:400]
+    source = source_identity(engine.url)
     infos = reflect(engine)
     kv = cell.keys.current_version()
     check_map_against_source(dm, infos, token_len=max_token_len(cell.name, kv, dom.token_domain))
