@@ -250,3 +250,27 @@ def test_same_relative_sqlite_url_in_two_folders_is_two_jobs(
         assert reports[0].job != reports[1].job
     finally:
         kit.close(dom)
+
+
+def test_a_second_job_over_a_localized_source_moves_no_tokens(db_url: str, tmp_path: Path) -> None:
+    """Another job over the same database (e.g. reached as localhost instead of 127.0.0.1) finds
+    this cell's tokens where the PD was, and moves nothing: no second subject per person."""
+    original, dom = _setup(tmp_path, db_url)
+    dm = kit.datamap()
+    engine = open_source(db_url)
+    try:
+        first = localize(dom, engine, dm, batch_size=7)
+        ru = kit.check_converged(dom, db_url, original, dm)
+        before, snap = kit.cell_state(dom), kit.snapshot(db_url)
+        other = localize(dom, engine, dm, batch_size=7, job="other-spelling")
+        assert other.job != first.job and other.moved == 0
+        assert kit.snapshot(db_url) == snap
+        after = kit.cell_state(dom).counts
+        for table in ("vault_records", "localized_items", "localized_index", "tokens", "blind_index"):
+            assert after[table] == before.counts[table], table
+        ru_with_tokens = {n: t.tokenized_elsewhere for n, t in other.tables.items()}
+        assert ru_with_tokens["users"] == len(ru["users"]) > 0
+        kit.check_converged(dom, db_url, original, dm)  # still one copy per RU row
+    finally:
+        engine.dispose()
+        kit.close(dom)

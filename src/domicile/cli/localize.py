@@ -96,6 +96,7 @@ def localize_cmd(
             f"  {name:<24} seen {t.seen:>9,}  {verb} {t.moved + t.relocalized:>9,}  already done "
             f"{t.already_done:>9,}  non-{report.jurisdiction} {t.skipped_non_ru:>9,}  changed meanwhile "
             f"{t.changed_meanwhile:,}"
+            + (f"  holding tokens of another job {t.tokenized_elsewhere:,}" if t.tokenized_elsewhere else "")
         )
     if paths:
         lines.append(f"evidence: {paths[0]}  {paths[1]}")

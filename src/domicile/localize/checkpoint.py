@@ -38,6 +38,7 @@ class TableProgress:
         changed_meanwhile: Rows the application changed between copy and replace (left for the next run).
         relocalized: Rows changed after an earlier localization, copied again.
         erased: Rows whose subject was erased after localization.
+        tokenized_elsewhere: Rows holding this cell's tokens already (localized by another job).
         source_checksum: Sum mod 2**256 of the keyed digests of the moved rows' source values
             (each the digest its item was verified against before the row was replaced).
         cell_checksum: The same over the copies read back and decrypted from the cell.
@@ -53,6 +54,7 @@ class TableProgress:
     changed_meanwhile: int = 0
     relocalized: int = 0
     erased: int = 0
+    tokenized_elsewhere: int = 0
     source_checksum: str = ZERO
     cell_checksum: str = ZERO
     superseded_checksum: str = ZERO

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from domicile.cells.runtime import use_wal
 from domicile.cells.store import TokenRow
-from domicile.core.errors import InputError, IntegrityError
+from domicile.core.errors import InputError, IntegrityError, InvalidTokenError
 from domicile.localize.checkpoint import RunProgress, TableProgress
 from domicile.localize.datamap import DataMap, DataMapError, Replace
 from domicile.localize.faults import FaultPlan
@@ -52,6 +52,7 @@ from domicile.localize.tokens import SCOPE, max_token_len
 from domicile.localize.values import canonical_key, parse_key, parse_payload
 from domicile.localize.writer import CellWriter
 from domicile.service import Domicile, check_actor
+from domicile.tokens.formats import TokenKind, parse_token
 
 __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_id", "localize", "map_digest"]
 
@@ -296,6 +297,7 @@ class _Run:
                 new.append(r)
             else:
                 tp.skipped_non_ru += 1
+        new = self._drop_tokenized_elsewhere(plan, tp, new)
         if ctx.dry_run:
             for r in new + pending + changed:
                 self._count_moved(plan, tp, r, r.raw, False)
@@ -313,6 +315,39 @@ class _Run:
             self.dirty = True
             self._save(RUNNING, None)
             ctx.faults.passing("after_checkpoint")
+
+    def _drop_tokenized_elsewhere(self, plan: TablePlan, tp: TableProgress, new: list[Row]) -> list[Row]:
+        """Leave rows whose replaced columns already hold this cell's tokens.
+
+        They were localized by another job: the same database reached through another URL
+        (``localhost`` vs ``127.0.0.1``) or another ``--job``. Copying their tokens as PD would
+        make a second subject of each person (PD-LOC-1 needs one home copy, not two).
+        """
+        ours: set[str] = set()
+        phones: set[str] = set()
+        for r in new:
+            for c in plan.replaced:
+                v = r.raw[c.name]
+                try:
+                    parsed = parse_token(v)
+                except InvalidTokenError:
+                    continue
+                if parsed.cell == self.ctx.cell.name:
+                    ours.add(v)
+                elif parsed.kind is TokenKind.FPE_PHONE:
+                    phones.add(v)
+        if phones:
+            with self.ctx.cell.session() as s:
+                ours |= item_store(s).taken_tokens(sorted(phones))
+        if not ours:
+            return new
+        keep = []
+        for r in new:
+            if any(r.raw[c.name] in ours for c in plan.replaced):
+                tp.tokenized_elsewhere += 1
+            else:
+                keep.append(r)
+        return keep
 
     def _classify_existing(
         self,

@@ -23,7 +23,16 @@ from typing import Any
 from domicile.localize.report import LocalizeReport
 
 FORMAT = "domicile.localize-evidence/1"
-_ROWS = ("seen", "moved", "relocalized", "already_done", "skipped_non_ru", "changed_meanwhile", "erased")
+_ROWS = (
+    "seen",
+    "moved",
+    "relocalized",
+    "already_done",
+    "skipped_non_ru",
+    "changed_meanwhile",
+    "erased",
+    "tokenized_elsewhere",
+)
 _JOB = (
     "items_in_cell",
     "moved_this_run",
