@@ -31,6 +31,7 @@ import phonenumbers
 
 from domicile.recognizers.base import count_digits
 from domicile.recognizers.registry import RecognizerRegistry
+from domicile.vault.phones import parse_phone, phone_info
 
 TEXT = "text"
 #: Categories searched for inside values (names and addresses are not: they need whole values).
@@ -51,6 +52,14 @@ def normalize_text(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _e164(text: str) -> str | None:
+    """E.164 of *text* with RU as the default region.
+
+    A text that parses without a default region (it has its ``+``) parses to the same number
+    with one, so the shared cache of :mod:`domicile.vault.phones` answers it (residency and
+    validation already parsed it); only national-format texts are parsed here.
+    """
+    if parse_phone(text) is not None:
+        return phone_info(text).e164
     try:
         parsed = phonenumbers.parse(text, "RU")
     except phonenumbers.NumberParseException:

@@ -30,6 +30,7 @@ from domicile.tokens.formats import (
     random_token,
 )
 from domicile.vault.fields import FieldKind, FieldSchema
+from domicile.vault.phones import parse_phone, phone_info
 
 SCOPE = "localize"
 MAX_DRAWS = 20
@@ -120,27 +121,21 @@ def quick_phone_token(e164: str, tries: int = 8) -> str | None:
     string cost most of the time for millions of rows. None after *tries* misses (the caller
     falls back to ``fpe_phone_token``).
     """
-    try:
-        orig = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
+    orig = parse_phone(e164)  # cached: validation already parsed this text
+    info = phone_info(e164)
+    if orig is None or info.number_type is None:
         return None
     national = phonenumbers.national_significant_number(orig)
     if len(national) < 9 or national.startswith("0"):
         return None  # short numbers and leading zeros: the general routine handles them
-    region = phonenumbers.region_code_for_number(orig)
-    kind = phonenumbers.number_type(orig)
-    head = national[:-7]
+    region, kind, head = info.region, info.number_type, national[:-7]
     for _ in range(tries):
         digits = head + f"{secrets.randbelow(10**7):07d}"
         if digits == national:
             continue
         cand = phonenumbers.PhoneNumber(country_code=orig.country_code, national_number=int(digits))
-        # number_type is UNKNOWN for an invalid number, so a match of a real type means valid
-        if (
-            kind != phonenumbers.PhoneNumberType.UNKNOWN
-            and phonenumbers.number_type(cand) == kind
-            and phonenumbers.region_code_for_number(cand) == region
-        ):
+        # number_type is UNKNOWN for an invalid number, so a match of the original's type means valid
+        if phonenumbers.region_code_for_number(cand) == region and phonenumbers.number_type(cand) == kind:
             return f"+{orig.country_code}{digits}"
     return None
 
