@@ -68,6 +68,24 @@ class DataMapError(InputError):
     """The data map is not valid YAML or breaks a rule; the message names where."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    Plain YAML keeps the last one silently: a table or column listed twice would drop the
+    first entry's PD columns from localization without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int) and key in seen:
+                line = key_node.start_mark.line + 1
+                raise DataMapError(f"data map (line {line}): {key!r} is listed twice in the same mapping")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class Replace(StrEnum):
     """What replaces a localized value in the source."""
 
@@ -374,7 +392,7 @@ def _check_table(t: TableMap, by_name: Mapping[str, TableMap], fields: set[str] 
 def parse_datamap(text: str, *, fields: set[str] | None = None) -> DataMap:
     """Parse and validate a data map (``fields``: the vault's field names, checked when given)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"

@@ -46,7 +46,7 @@ from domicile.localize.items import ItemCipher, JobRow, item_store
 from domicile.localize.plan import Row, RunContext, TablePlan, build_plan
 from domicile.localize.report import JobTotals, LocalizeReport, job_totals
 from domicile.localize.residency import HomeTest
-from domicile.localize.source import check_map_against_source, masked_url, reflect
+from domicile.localize.source import SourceError, check_map_against_source, masked_url, reflect
 from domicile.localize.sourcesql import Update
 from domicile.localize.tokens import SCOPE, max_token_len
 from domicile.localize.values import canonical_key, parse_key, parse_payload
@@ -418,9 +418,15 @@ class _Run:
         self, plan: TablePlan, tp: TableProgress, targets: list[Row], changed: set[str]
     ) -> None:
         updates = [Update(plan.src.key_of(r.raw), {c: r.raw[c] for c in r.repl}, r.repl) for r in targets]
-        with self.engine.begin() as conn:
-            done = plan.src.update(conn, updates)
-            self.ctx.faults.passing("before_source_commit")
+        try:
+            with self.engine.begin() as conn:
+                done = plan.src.update(conn, updates)
+                self.ctx.faults.passing("before_source_commit")
+        except sa.exc.DBAPIError as exc:  # a constraint or trigger refused a token; no PD in the message
+            raise SourceError(
+                f"source table {plan.name} refused the update ({type(exc).__name__}): a constraint or "
+                "trigger rejects the replacement; the copies are in the cell, the source rows unchanged"
+            ) from None
         self.ctx.faults.passing("after_source_commit")
         for r in targets:
             if r.ckey not in done:

@@ -42,7 +42,15 @@ from domicile.core.errors import InputError
 from domicile.localize.datamap import DataMap, DataMapError
 from domicile.localize.fingerprints import TEXT, candidates, fingerprint
 from domicile.localize.items import item_store
-from domicile.localize.source import SourceError, TableInfo, masked_url, open_source, read_only, reflect
+from domicile.localize.source import (
+    ColumnInfo,
+    SourceError,
+    TableInfo,
+    masked_url,
+    open_source,
+    read_only,
+    reflect,
+)
 from domicile.service import Domicile
 from domicile.vault.keys import KeyPurpose
 
@@ -220,6 +228,20 @@ def _row_key(values: Sequence[object]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _readable(c: ColumnInfo) -> bool:
+    """Text, and JSON / array columns (their strings are text a copy can hide in)."""
+    return c.is_text or c.python_type is list or c.type_name.upper() in ("JSON", "JSONB")
+
+
+def _leaves(value: object) -> list[object]:
+    """The value itself, or every scalar inside a JSON document / array the driver decoded."""
+    if isinstance(value, Mapping):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list | tuple):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
+
+
 def _probe_forms(category: str | None, value: object) -> list[tuple[str, str]]:
     return [
         (k, t)
@@ -267,7 +289,7 @@ def leakscan(
             check_map_names(dm, tables)
         mapped = {(t.name, c.name): c.category for t in (dm.tables if dm else ()) for c in t.columns}
         for done, (name, info) in enumerate(tables.items(), 1):
-            cols = [c.name for c in info.columns if c.is_text or mapped.get((name, c.name))]
+            cols = [c.name for c in info.columns if _readable(c) or mapped.get((name, c.name))]
             n_columns += len(cols)
             rows_here = 0
             if cols:
@@ -284,8 +306,9 @@ def leakscan(
                             if value is None:
                                 continue
                             n_values += 1
-                            for kind, text in _probe_forms(mapped.get((name, col)), value):
-                                prober.add(name, col, row, kind, text)
+                            for part in _leaves(value):
+                                for kind, text in _probe_forms(mapped.get((name, col)), part):
+                                    prober.add(name, col, row, kind, text)
                         if prober.pending() >= 4 * PROBE_BATCH:
                             prober.flush(name)
                 prober.flush(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     primary_key: tuple[str, ...]
+    linked: frozenset[str] = frozenset()  # columns in a foreign key, on either side
 
     def column(self, name: str) -> ColumnInfo:
         """The column called ``name``.
@@ -189,13 +190,18 @@ def reflect(engine: sa.Engine) -> dict[str, TableInfo]:
     try:
         insp = sa.inspect(engine)
         out: dict[str, TableInfo] = {}
+        linked: dict[str, set[str]] = {}
         for name in sorted(insp.get_table_names()):
             if name.startswith("sqlite_"):
                 continue
             cols = tuple(_column_info(c, engine.dialect) for c in insp.get_columns(name))
             pk = tuple(insp.get_pk_constraint(name).get("constrained_columns") or ())
             out[name] = TableInfo(name, cols, pk)
-        return out
+            for fk in insp.get_foreign_keys(name):
+                linked.setdefault(name, set()).update(fk.get("constrained_columns") or ())
+                if fk.get("referred_table"):
+                    linked.setdefault(fk["referred_table"], set()).update(fk.get("referred_columns") or ())
+        return {n: replace(t, linked=frozenset(linked.get(n, ()))) for n, t in out.items()}
     except sa.exc.SQLAlchemyError as exc:
         raise SourceError(
             f"cannot read the tables of source {masked_url(str(engine.url))}: {type(exc).__name__}"
@@ -208,7 +214,8 @@ def check_map_against_source(dm: DataMap, tables: Mapping[str, TableInfo], *, to
     Raises:
         DataMapError: A table or column named in the map is missing in the source; the map's
             primary key differs from the source's; ``replace: null`` on a NOT NULL column;
-            ``replace: token`` on a non-text column or a text column shorter than ``token_len``.
+            ``replace: token`` on a non-text column or a text column shorter than ``token_len``;
+            a replaced column in a foreign key (either side).
     """
     for t in dm.tables:
         where = f"data map: tables.{t.name}"
@@ -228,6 +235,11 @@ def check_map_against_source(dm: DataMap, tables: Mapping[str, TableInfo], *, to
         for c in t.pd_columns:
             info = src.column(c.name)
             cw = f"{where}.columns.{c.name}"
+            if c.name in src.linked:
+                raise DataMapError(
+                    f"{cw}: a foreign key links this column; its replacement would break the link "
+                    "(make the key a non-PD id, or drop the foreign key)"
+                )
             if c.replace is Replace.NULL and not info.nullable:
                 raise DataMapError(f"{cw}: replace: null on a NOT NULL column; use replace: token")
             if c.replace is Replace.TOKEN:
