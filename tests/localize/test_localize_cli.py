@@ -162,3 +162,43 @@ def test_cli_dry_run_prints_counts_and_writes_nothing(
     out = capsys.readouterr().out
     assert code == 0 and "would move" in out and "(dry-run)" in out
     _unchanged(url, data, original, before)
+
+
+def test_pd_written_back_after_an_erasure_is_flagged_not_copied(
+    world: tuple[str, Path, kit.Snapshot], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `erase`, the app writes a new e-mail into the row: the re-run exits 12 and copies nothing."""
+    import sqlalchemy as sa
+
+    url, data, original = world
+    args = ["localize", url, "--map", str(kit.write_map(tmp_path / "m.yaml")), "--data-dir", str(data)]
+    assert main(args) == 0
+    capsys.readouterr()
+    uid = int(sorted(kit.expected_ru(original, url)["users"])[0].strip("[]"))
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            token = conn.execute(sa.text("SELECT email FROM users WHERE id = :i"), {"i": uid}).scalar()
+        dom = kit.open_dom(data)
+        try:
+            with dom.home_cell("RU").session() as s:
+                sid = s.store.get_tokens(token)[0].subject_id
+            dom.erase(sid, actor="test")
+        finally:
+            kit.close(dom)
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE users SET email = 'back.again@example.ru' WHERE id = :i"), {"i": uid}
+            )
+        before = _state(data)
+        code = main([*args, "--json"])
+        out, err = capsys.readouterr()
+        assert code == 12 and "erased subjects hold PD again" in err and "back.again" not in err
+        assert json.loads(out)["tables"]["users"]["pd_after_erasure"] == 1
+        with engine.connect() as conn:
+            email = conn.execute(sa.text("SELECT email FROM users WHERE id = :i"), {"i": uid}).scalar()
+        assert email == "back.again@example.ru"  # left for a person, never copied
+        after = _state(data)
+        assert after.counts["localized_items"] == before.counts["localized_items"]
+    finally:
+        engine.dispose()

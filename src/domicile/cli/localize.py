@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from domicile.cli.errors import LEAKS_FOUND
 from domicile.cli.render import emit, to_jsonable
 
 DataDir = Annotated[
@@ -88,6 +89,7 @@ def localize_cmd(
         out = build_evidence(report)
         out["evidence"] = [str(p) for p in paths] if paths else None
         emit(to_jsonable(out), True)
+        _exit_if_pd_after_erasure(report)
         return
     verb = "would move" if dry_run else "moved"
     lines = [f"job {report.job} ({report.state}): {verb} {report.moved:,} row(s) into cell {report.cell}"]
@@ -102,6 +104,20 @@ def localize_cmd(
         lines.append(f"evidence: {paths[0]}  {paths[1]}")
     lines.append(f"audit head: {report.audit_head or '-'}")
     emit(None, False, "\n".join(lines))
+    _exit_if_pd_after_erasure(report)
+
+
+def _exit_if_pd_after_erasure(report: Any) -> None:
+    """Exit 12 when erased subjects' rows hold PD again: a person must look (it is never copied)."""
+    rows = {n: t.pd_after_erasure for n, t in report.tables.items() if t.pd_after_erasure}
+    if rows:
+        listed = ", ".join(f"{n}: {k}" for n, k in rows.items())
+        typer.echo(
+            f"warning: rows of erased subjects hold PD again ({listed}); the application wrote it "
+            "after the erasure - review them, they were not copied",
+            err=True,
+        )
+        raise typer.Exit(LEAKS_FOUND)
 
 
 def _with_progress(

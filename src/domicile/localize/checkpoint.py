@@ -39,6 +39,8 @@ class TableProgress:
         relocalized: Rows changed after an earlier localization, copied again.
         erased: Rows whose subject was erased after localization.
         tokenized_elsewhere: Rows holding this cell's tokens already (localized by another job).
+        pd_after_erasure: Erased rows whose source holds values that are not this cell's tokens
+            (the application wrote PD back after the erasure; left for a person, never copied).
         source_checksum: Sum mod 2**256 of the keyed digests of the moved rows' source values
             (each the digest its item was verified against before the row was replaced).
         cell_checksum: The same over the copies read back and decrypted from the cell.
@@ -55,6 +57,7 @@ class TableProgress:
     relocalized: int = 0
     erased: int = 0
     tokenized_elsewhere: int = 0
+    pd_after_erasure: int = 0
     source_checksum: str = ZERO
     cell_checksum: str = ZERO
     superseded_checksum: str = ZERO

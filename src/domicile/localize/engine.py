@@ -361,6 +361,8 @@ class _Run:
         assert r.item is not None
         if r.item.wrapped_dek is None:
             tp.erased += 1  # the subject was erased after localization
+            if any(_holds_pd(r.raw[c.name], self.ctx.cell.name) for c in plan.replaced):
+                tp.pd_after_erasure += 1  # the application put PD back after the erasure
             return
         r.repl = self.ctx.replacement(plan, r, r.item.key_version, directory.get(r.subject_id or "", {}))
         if all(r.raw[c] is None or r.raw[c] == r.repl[c] for c in r.repl):
@@ -461,3 +463,18 @@ def _by_subject(rows: Sequence[TokenRow]) -> dict[str, dict[str, str]]:
     for t in rows:
         out.setdefault(t.subject_id, {})[t.field] = t.token
     return out
+
+
+def _holds_pd(value: Any, cell: str) -> bool:
+    """Whether a replaced column of an erased row holds a value that is not one of ``cell``'s tokens.
+
+    Phone-shaped values cannot be told apart: a format-preserving phone token is a valid number,
+    and the erased subject's directory rows are gone, so they are not counted.
+    """
+    if value is None:
+        return False
+    try:
+        parsed = parse_token(value)
+    except InvalidTokenError:
+        return True
+    return parsed.cell is not None and parsed.cell != cell

@@ -32,6 +32,7 @@ _ROWS = (
     "changed_meanwhile",
     "erased",
     "tokenized_elsewhere",
+    "pd_after_erasure",
 )
 _JOB = (
     "items_in_cell",
