@@ -173,3 +173,16 @@ def test_cli_refuses_a_provisional_year_that_has_a_decree(
     code, _, err = _run(capsys, "desk", "calendar", "provisional", "2026", "--data-dir", str(tmp_path))
     assert code != 0 and "official calendar already" in err
     assert not calendar_dir(tmp_path).exists()
+
+
+def test_gateway_wait_clock_reads_the_data_folder_calendar(tmp_path: Path) -> None:
+    """The cross-border wait (152-FZ art. 12) counts into 2027 once the data folder has a 2027 year."""
+    from domicile.gateway.runtime import _desk_wait
+    from domicile.gateway.settings import GatewaySettings
+
+    filed = dt.datetime(2026, 12, 24, 12, tzinfo=MSK)
+    with pytest.raises(CalendarYearMissingError):
+        _desk_wait(GatewaySettings(), tmp_path).wait_over_at("RU", filed)
+    install_year(tmp_path, provisional_year(2027))
+    due = _desk_wait(GatewaySettings(), tmp_path).wait_over_at("RU", filed)
+    assert due.astimezone(MSK).date() > D(2027, 1, 8)

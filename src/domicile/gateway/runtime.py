@@ -70,8 +70,12 @@ def load_or_create_secret(path: Path) -> bytes:
     return data
 
 
-def _desk_wait(settings: GatewaySettings) -> WaitClock:
+def _desk_wait(settings: GatewaySettings, data_dir: Path | None = None) -> WaitClock:
+    """The cross-border wait clock: packaged calendar years, then ``calendar_dirs``, then the data
+    folder's ``calendar/`` (where ``domicile desk calendar add|provisional`` installs years)."""
     dirs = list(settings.calendar_dirs)
+    if data_dir is not None and (data_dir / "calendar").is_dir():
+        dirs.append(data_dir / "calendar")
     if not dirs:
         return DeskWaitClock()
 
@@ -236,7 +240,7 @@ def open_runtime(
         raise
     keys = ApiKeys(store, clock)
     records = TransferRecords(store, dom.packs, clock)
-    policy = TransferPolicy(records, dom.packs, clock, wait_clock or _desk_wait(settings))
+    policy = TransferPolicy(records, dom.packs, clock, wait_clock or _desk_wait(settings, data_dir))
     gateway = Gateway(dom, store, keys, records, policy, clock, metrics)
     idem = IdempotencyStore(store, clock, secret, timedelta(hours=settings.idempotency_ttl_hours))
     runtime = GatewayRuntime(dom, store, gateway, idem, settings, owns_dom, owns_store)
