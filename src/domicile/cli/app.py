@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from domicile.cli.errors import INTERNAL, USAGE, exit_code, one_line
+from domicile.cli.options import DataDir, JsonOut
+from domicile.cli.options import settings_for as _settings
 from domicile.cli.render import emit
 from domicile.core.errors import DomicileError, InputError
 from domicile.residency.resolver import Signals
-from domicile.settings import DomicileSettings
 from domicile.tokens.formats import TokenKind
 
 app = typer.Typer(
@@ -36,21 +37,12 @@ app.add_typer(cells_app, name="cells")
 
 console = Console(width=200) if not sys.stdout.isatty() else Console()
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Purpose = Annotated[
     str, typer.Option("--purpose", help="Why the data is needed: an id such as support.ticket.")
 ]
 Actor = Annotated[
     str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (an id, for the audit log).")
 ]
-
-
-def _settings(data_dir: Path | None) -> DomicileSettings:
-    return DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
 
 
 def _open(data_dir: Path | None) -> Any:

@@ -18,9 +18,10 @@ import typer
 from rich.console import Console
 
 from domicile.cli.desk_calendar import calendar_app
+from domicile.cli.options import DataDir, JsonOut
+from domicile.cli.options import settings_for as _settings
 from domicile.cli.render import emit, to_jsonable
 from domicile.core.errors import InputError
-from domicile.settings import DomicileSettings
 
 desk_app = typer.Typer(
     help="The regulator desk: authorities' requests, legal clocks, signed decisions, reports.",
@@ -38,19 +39,10 @@ desk_app.add_typer(calendar_app, name="calendar")
 
 console = Console(width=200) if not sys.stdout.isatty() else Console()
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Actor = Annotated[
     str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (a staff id, for the audit log).")
 ]
 RequestId = Annotated[str, typer.Argument(help="Request id (rq_...).")]
-
-
-def _settings(data_dir: Path | None) -> DomicileSettings:
-    return DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
 
 
 def _desk(data_dir: Path | None) -> Any:

@@ -7,30 +7,24 @@ which the desk lays over the packaged years. Every file is validated before it i
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from domicile.cli.options import DataDir, JsonOut, settings_for
 from domicile.cli.render import emit
-from domicile.settings import DomicileSettings
 
 calendar_app = typer.Typer(
     help="Production-calendar years: list them, add next year's decree, or a provisional year.",
     no_args_is_help=True,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Replace = Annotated[bool, typer.Option("--replace", help="Overwrite a year already installed locally.")]
 
 
 def _data_dir(data_dir: Path | None) -> Path:
-    return (DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()).data_dir
+    return settings_for(data_dir).data_dir
 
 
 @calendar_app.command("list")
@@ -39,8 +33,9 @@ def list_cmd(data_dir: DataDir = None, json_out: JsonOut = False) -> None:
     from domicile.desk.calendar_provisional import calendar_dir, is_provisional, with_local_years
     from domicile.desk.runtime import packaged_calendar
 
-    folder = calendar_dir(_data_dir(data_dir))
-    cal = with_local_years(packaged_calendar(), _data_dir(data_dir))
+    data = _data_dir(data_dir)
+    folder = calendar_dir(data)
+    cal = with_local_years(packaged_calendar(), data)
     rows = []
     for y in cal.years:
         yc = cal.for_year(y)
@@ -71,19 +66,9 @@ def add_cmd(
     json_out: JsonOut = False,
 ) -> None:
     """Validate an official year file (decree, holidays, moves, working-day count) and install it."""
-    from domicile.desk.calendar import load_year_file
-    from domicile.desk.calendar_provisional import calendar_dir, is_provisional, load_year_file_as
-    from domicile.desk.deadline_errors import CalendarDataError
+    from domicile.desk.calendar_provisional import install_year_file
 
-    yc = load_year_file(file)
-    folder = calendar_dir(_data_dir(data_dir))
-    target = folder / f"{yc.year}.yaml"
-    if target.exists() and not replace and not is_provisional(load_year_file_as(target, yc.year)):
-        raise CalendarDataError(f"{target.name} is already installed; pass --replace to overwrite it")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".yaml.tmp")
-    shutil.copyfile(file, tmp)
-    tmp.replace(target)
+    yc, target = install_year_file(_data_dir(data_dir), file, replace=replace)
     emit(
         {"year": yc.year, "installed": str(target), "working_days": yc.official_working_days},
         json_out,

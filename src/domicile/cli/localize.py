@@ -24,12 +24,8 @@ from rich.progress import (
 from rich.text import Text
 
 from domicile.cli.errors import LEAKS_FOUND
+from domicile.cli.options import DataDir, settings_for
 from domicile.cli.render import emit, to_jsonable
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
 
 
 class _Rate(ProgressColumn):
@@ -60,10 +56,9 @@ def localize_cmd(
     from domicile.localize.engine import localize
     from domicile.localize.evidence import build_evidence, write_evidence
     from domicile.localize.source import open_source
-    from domicile.settings import DomicileSettings
 
     dm = load_datamap(map_path)  # a broken map fails before anything is opened
-    settings = DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
+    settings = settings_for(data_dir)
     engine = open_source(url)
     dom = open_domicile(settings)
     try:

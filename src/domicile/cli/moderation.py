@@ -22,6 +22,8 @@ from typing import Annotated, Any
 
 import typer
 
+from domicile.cli.options import DataDir, JsonOut
+from domicile.cli.options import settings_for as _settings
 from domicile.cli.render import emit as _emit
 from domicile.core.errors import InputError
 
@@ -30,11 +32,6 @@ moderation_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Actor = Annotated[
     str,
     typer.Option(
@@ -61,12 +58,6 @@ def _plain(obj: Any) -> Any:
 def emit(obj: Any, as_json: bool, text: str | None = None) -> None:
     """:func:`domicile.cli.render.emit` with instants made JSON-ready."""
     _emit(_plain(obj) if as_json else obj, as_json, text)
-
-
-def _settings(data_dir: Path | None) -> Any:
-    from domicile.settings import DomicileSettings
-
-    return DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
 
 
 @contextmanager

@@ -18,7 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
-from domicile.cli.moderation import DataDir, JsonOut, _settings, emit
+from domicile.cli.moderation import emit
+from domicile.cli.options import DataDir, JsonOut
+from domicile.cli.options import settings_for as _settings
 from domicile.core.errors import InputError
 
 bank_app = typer.Typer(help="Hash banks: create, fill, disable, import and export.", no_args_is_help=True)

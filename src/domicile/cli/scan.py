@@ -21,13 +21,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from domicile.cli.errors import LEAKS_FOUND
+from domicile.cli.options import DataDir, JsonOut, settings_for
 from domicile.cli.render import emit, to_jsonable
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 SourceUrl = Annotated[
     str, typer.Argument(help="SQLAlchemy URL of the source database, e.g. postgresql+psycopg://app@db/app.")
 ]
@@ -136,9 +132,8 @@ def leakscan_cmd(
     from domicile.app import open_domicile
     from domicile.localize.datamap import load_datamap
     from domicile.localize.leakscan import leakscan
-    from domicile.settings import DomicileSettings
 
-    settings = DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
+    settings = settings_for(data_dir)
     dom = open_domicile(settings)
     try:
         dm = load_datamap(map_path, fields=set(dom.schema.names())) if map_path is not None else None

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from domicile.cli.options import DataDir, JsonOut
+from domicile.cli.options import settings_for as _settings
 from domicile.cli.render import emit
 from domicile.core.errors import ConfigError, InputError
 
@@ -28,22 +30,11 @@ kill_app = typer.Typer(help="Kill switches per destination (regulator bans, PD-X
 transfers_app.add_typer(notices_app, name="notices")
 transfers_app.add_typer(kill_app, name="kill-switch")
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DOMICILE_DATA_DIR", help="Data folder (default ./domicile-data)."),
-]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Actor = Annotated[
     str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (an id, for the records).")
 ]
 Jurisdiction = Annotated[str, typer.Option("--jurisdiction", help="Jurisdiction pack of the data.")]
 Destination = Annotated[str, typer.Option("--destination", help="Destination country (ISO alpha-2).")]
-
-
-def _settings(data_dir: Path | None) -> Any:
-    from domicile.settings import DomicileSettings
-
-    return DomicileSettings(data_dir=data_dir) if data_dir else DomicileSettings()
 
 
 def _store(data_dir: Path | None) -> Any:

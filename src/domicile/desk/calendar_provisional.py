@@ -166,33 +166,40 @@ def with_local_years(base: ProductionCalendar, data_dir: Path) -> ProductionCale
 
 
 def install_year(data_dir: Path, yc: YearCalendar, *, replace: bool = False) -> Path:
-    """Write a validated year into the data folder's calendar directory (atomically).
+    """Write a validated year (e.g. :func:`provisional_year`) into the data folder's calendar.
 
     Raises:
         CalendarDataError: the year is already installed and ``replace`` is false.
     """
+    return _install(data_dir, yc.year, year_yaml(yc).encode(), replace=replace, over_provisional=False)
+
+
+def install_year_file(data_dir: Path, file: Path, *, replace: bool = False) -> tuple[YearCalendar, Path]:
+    """Validate an official ``<year>.yaml`` and copy it into the data folder's calendar as it is.
+
+    A provisional year is replaced without ``replace``: the decree is what it was waiting for.
+
+    Raises:
+        CalendarDataError: the file is invalid, or an official year is installed and ``replace`` is false.
+    """
+    yc = load_year_file(file)
+    return yc, _install(data_dir, yc.year, file.read_bytes(), replace=replace, over_provisional=True)
+
+
+def _install(data_dir: Path, year: int, data: bytes, *, replace: bool, over_provisional: bool) -> Path:
+    """Stage, validate, then atomically move ``<year>.yaml`` into place (nothing half-written)."""
     folder = calendar_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{yc.year}.yaml"
-    if target.exists() and not replace:
+    target = folder / f"{year}.yaml"
+    if target.exists() and not replace and not (over_provisional and is_provisional(load_year_file(target))):
         raise CalendarDataError(f"{target.name} is already installed; pass --replace to overwrite it")
-    tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(year_yaml(yc), encoding="utf-8")
+    staging = folder / ".staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    staged = staging / target.name
+    staged.write_bytes(data)
     try:
-        load_year_file_as(tmp, yc.year)
+        load_year_file(staged)
     except CalendarDataError:
-        tmp.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
         raise
-    tmp.replace(target)
+    staged.replace(target)
     return target
-
-
-def load_year_file_as(path: Path, year: int) -> YearCalendar:
-    """Validate a year file whose name may not be ``<year>.yaml`` (e.g. a download or a temp file)."""
-    import shutil
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / f"{year}.yaml"
-        shutil.copyfile(path, copy)
-        return load_year_file(copy)
