@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from domicile.cells.runtime import use_wal
 from domicile.cells.store import TokenRow
-from domicile.core.errors import InputError, IntegrityError, InvalidTokenError
+from domicile.core.errors import InputError, IntegrityError
 from domicile.localize.checkpoint import RunProgress, TableProgress
 from domicile.localize.datamap import DataMap, DataMapError, Replace
 from domicile.localize.faults import FaultPlan
@@ -48,11 +48,10 @@ from domicile.localize.report import JobTotals, LocalizeReport, job_totals
 from domicile.localize.residency import HomeTest
 from domicile.localize.source import SourceError, check_map_against_source, masked_url, reflect
 from domicile.localize.sourcesql import Update
-from domicile.localize.tokens import SCOPE, max_token_len
+from domicile.localize.tokens import SCOPE, TokenMark, max_token_len, token_mark
 from domicile.localize.values import canonical_key, parse_key, parse_payload
 from domicile.localize.writer import CellWriter
 from domicile.service import Domicile, check_actor
-from domicile.tokens.formats import TokenKind, parse_token
 
 __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_id", "localize", "map_digest"]
 
@@ -328,13 +327,10 @@ class _Run:
         for r in new:
             for c in plan.replaced:
                 v = r.raw[c.name]
-                try:
-                    parsed = parse_token(v)
-                except InvalidTokenError:
-                    continue
-                if parsed.cell == self.ctx.cell.name:
+                mark = token_mark(v, self.ctx.cell.name)
+                if mark is TokenMark.OURS:
                     ours.add(v)
-                elif parsed.kind is TokenKind.FPE_PHONE:
+                elif mark is TokenMark.PHONE:
                     phones.add(v)
         if phones:
             with self.ctx.cell.session() as s:
@@ -471,10 +467,4 @@ def _holds_pd(value: Any, cell: str) -> bool:
     Phone-shaped values cannot be told apart: a format-preserving phone token is a valid number,
     and the erased subject's directory rows are gone, so they are not counted.
     """
-    if value is None:
-        return False
-    try:
-        parsed = parse_token(value)
-    except InvalidTokenError:
-        return True
-    return parsed.cell is not None and parsed.cell != cell
+    return token_mark(value, cell) in (TokenMark.NOT_A_TOKEN, TokenMark.FOREIGN)

@@ -16,6 +16,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import phonenumbers
 
@@ -27,6 +28,7 @@ from domicile.tokens.formats import (
     deterministic_token,
     fpe_email_token,
     fpe_phone_token,
+    parse_token,
     random_token,
 )
 from domicile.vault.fields import FieldKind, FieldSchema
@@ -160,3 +162,26 @@ def replacement(
         else:
             out[c.name] = derived_token(ns, cell, kv, item_id, c, domain)
     return out
+
+
+class TokenMark(StrEnum):
+    """What a source value is, seen from one cell (tokens name their cell; phone tokens cannot)."""
+
+    NONE = "none"  # NULL
+    NOT_A_TOKEN = "not-a-token"
+    OURS = "ours"  # a token naming this cell
+    FOREIGN = "foreign"  # a token naming another cell
+    PHONE = "phone"  # phone-shaped: a token only if the cell's directory holds it
+
+
+def token_mark(value: object, cell: str) -> TokenMark:
+    """Classify a source value against ``cell``'s token formats (no look-up)."""
+    if value is None:
+        return TokenMark.NONE
+    try:
+        parsed = parse_token(value)
+    except InvalidTokenError:
+        return TokenMark.NOT_A_TOKEN
+    if parsed.cell is None:
+        return TokenMark.PHONE
+    return TokenMark.OURS if parsed.cell == cell else TokenMark.FOREIGN
