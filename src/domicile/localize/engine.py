@@ -57,6 +57,7 @@ __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_i
 
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 RUNNING, FINISHED = "running", "finished"
+STATS_MIN_ROWS = 5_000  # the cell's planner statistics are refreshed after this many items, then at doubling
 
 ProgressFn = Callable[[str, int, int | None], None]
 """Called after each batch with (table, rows read so far in this run, rows in the table or None)."""
@@ -161,6 +162,8 @@ class _Run:
         self.fresh = False  # a job created by this run: none of its items exist yet
         self.resumed = False  # this run continues one a crash interrupted
         self.planned: set[str] = set()  # dry run: RU subjects found so far
+        self.written = 0  # items written by this run
+        self.analyzed_at = 0  # ``written`` when the cell's statistics were last refreshed
         self.state = RunProgress("")
 
     # -- job ------------------------------------------------------------------------------------
@@ -231,6 +234,8 @@ class _Run:
         finished = self.ctx.dom.now()
         if self.dirty and not self.ctx.dry_run:
             self._save(FINISHED, finished)
+            if self.written > self.analyzed_at:
+                self._refresh_statistics()  # leakscan and the gateway look these tables up next
         return self._report(run_started, finished)
 
     def _report(self, run_started: str, finished: str) -> LocalizeReport:
@@ -304,6 +309,7 @@ class _Run:
             if new or changed:
                 self.writer.write(plan, new, changed, directory)
                 ctx.faults.passing("after_cell_commit")
+                self.written += len(new) + len(changed)
             targets = new + pending + changed
             if targets:
                 self._verify(plan, targets)
@@ -314,6 +320,14 @@ class _Run:
             self.dirty = True
             self._save(RUNNING, None)
             ctx.faults.passing("after_checkpoint")
+            if self.written >= max(STATS_MIN_ROWS, 2 * self.analyzed_at):
+                self._refresh_statistics()
+
+    def _refresh_statistics(self) -> None:
+        """Let the cell's planner see the tables this run grew (look-ups stay index probes)."""
+        with self.ctx.cell.session() as s:
+            item_store(s).refresh_statistics()
+        self.analyzed_at = self.written
 
     def _drop_tokenized_elsewhere(self, plan: TablePlan, tp: TableProgress, new: list[Row]) -> list[Row]:
         """Leave rows whose replaced columns already hold this cell's tokens.

@@ -20,7 +20,6 @@ decrypted to probe it (PD-LOC-1..3: prove no RU PD stayed in the global database
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -159,4 +158,4 @@ def candidates(category: str | None, value: object, *, spans: bool = True) -> li
 def fingerprint(key: bytes, kind: str, normalized: str) -> bytes:
     """``HMAC-SHA256(key, b"leak\\0" + kind + b"\\0" + normalized)[:16]``."""
     msg = b"leak\0" + kind.encode() + b"\0" + normalized.encode()
-    return hmac.new(key, msg, hashlib.sha256).digest()[:FINGERPRINT_BYTES]
+    return hmac.digest(key, msg, "sha256")[:FINGERPRINT_BYTES]

@@ -31,6 +31,7 @@ from domicile.vault.records import RecordCipher
 
 _AUDIT_SAFE = re.compile(r"^[A-Za-z0-9_.:/=+,#~-]{1,200}$")
 _ID_PREFIX = {"subject": "sub", "item": "itm"}
+NO_SIGNALS = Signals()  # frozen: one shared empty value instead of one per row
 
 
 @dataclass
@@ -51,7 +52,7 @@ class RunContext:
 
     def id(self, prefix: str, table: str, ckey: str) -> str:
         """Deterministic ``sub_``/``itm_`` id of a table row under the job's namespace secret."""
-        mac = hmac.new(self.ns, f"{prefix}\0{table}\0{ckey}".encode(), "sha256").hexdigest()
+        mac = hmac.digest(self.ns, f"{prefix}\0{table}\0{ckey}".encode(), "sha256").hex()
         return f"{_ID_PREFIX[prefix]}_{mac[:32]}"
 
     def event(self, action: str, table: str | None = None, **details: int) -> AuditEvent:
@@ -137,7 +138,7 @@ class Row:
     owner_key: Any = _UNSET  # chains: the subject key found by the batch's look-up (None: no owner)
     item: ItemRow | None = None
     values: dict[str, str] = field(default_factory=dict)  # validated vault fields
-    signals: Signals = field(default_factory=Signals)
+    signals: Signals = NO_SIGNALS
     repl: dict[str, str | None] = field(default_factory=dict)
     source_digest: bytes = b""
     cell_digest: bytes = b""

@@ -40,7 +40,7 @@ MAX_DRAWS = 20
 
 def derived_token(ns: bytes, cell: str, kv: int, item_id: str, column: ColumnMap, domain: str) -> str:
     """The deterministic token of a column without a directory token."""
-    digest = hmac.new(ns, f"token\0{item_id}\0{column.name}".encode(), "sha256").digest()
+    digest = hmac.digest(ns, f"token\0{item_id}\0{column.name}".encode(), "sha256")
     if column.category == "email":
         return f"{b32(digest[:10])}.k{kv}@{cell}.{domain}"
     return deterministic_token(cell, kv, digest)
@@ -86,7 +86,8 @@ def draw_tokens(
         drawn: dict[tuple[str, str], tuple[str, TokenKind]] = {}
         for w in todo:
             drawn[(w.subject_id, w.field)] = _draw(w, cell, kv, domain)
-        texts = [t for t, k in drawn.values() if k is not TokenKind.RANDOM]
+        # only phone tokens can clash: e-mail tokens carry 80 random bits, random ones 128
+        texts = [t for t, k in drawn.values() if k is TokenKind.FPE_PHONE]
         clash = taken(texts) if texts else set()
         used = {t for t, _ in out.values()}
         retry = []

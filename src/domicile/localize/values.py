@@ -135,7 +135,7 @@ def parse_payload(data: bytes) -> tuple[str, tuple[Value, ...], dict[str, Value]
 
 def keyed_digest(key: bytes, data: bytes) -> bytes:
     """HMAC-SHA256 of an item payload (never an unkeyed hash: PD values are guessable)."""
-    return hmac.new(key, b"domicile/item\0" + data, "sha256").digest()
+    return hmac.digest(key, b"domicile/item\0" + data, "sha256")
 
 
 def fold(acc: int, digest: bytes) -> int:
