@@ -74,6 +74,17 @@ class TableProgress:
     def column(self, name: str) -> ColumnCounts:
         return self.columns.setdefault(name, ColumnCounts())
 
+    def merge(self, batch: TableProgress) -> None:
+        """Add one batch's counters and checksums (counted apart while the batch was prepared)."""
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        for name in ("source_checksum", "cell_checksum", "superseded_checksum"):
+            setattr(self, name, _plus(getattr(self, name), getattr(batch, name)))
+        for name, counts in batch.columns.items():
+            mine = self.column(name)
+            mine.tokenized += counts.tokenized
+            mine.nulled += counts.nulled
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -81,6 +92,19 @@ class TableProgress:
     def from_dict(cls, raw: dict[str, Any]) -> TableProgress:
         cols = {k: ColumnCounts(**v) for k, v in (raw.get("columns") or {}).items()}
         return cls(**{**raw, "columns": cols})
+
+
+_COUNTERS = (
+    "seen",
+    "moved",
+    "already_done",
+    "skipped_non_ru",
+    "changed_meanwhile",
+    "relocalized",
+    "erased",
+    "tokenized_elsewhere",
+    "pd_after_erasure",
+)
 
 
 def _minus(a: str, b: str) -> str:

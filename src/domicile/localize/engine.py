@@ -16,6 +16,12 @@ order (PD-LOC-1..3, 152-FZ art. 18 part 5):
 4. one source transaction: replace the values, only where they are still the copied ones;
 5. checkpoint the job in the cell.
 
+Step 1 and the computing part of step 2 ("staging": residency, validation, tokens, sealing,
+fingerprints) run in the caller's thread; steps 2-5 ("applying") run in one database thread,
+strictly in batch order, while the next batch is staged (:mod:`~domicile.localize.pipeline`).
+A staged batch's counters join the table's only when it is applied, so every checkpoint counts
+exactly the batches it covers. The cell's planner statistics are refreshed as the run grows it.
+
 Ids are deterministic (HMAC under the job's namespace secret of table and key), so a re-run,
 after a kill -9 anywhere, converges and duplicates nothing; a finished job re-run writes nothing.
 Helpers: :mod:`~domicile.localize.plan` (context, table plans, rows),
@@ -30,7 +36,8 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,7 @@ from domicile.localize.checkpoint import RunProgress, TableProgress
 from domicile.localize.datamap import DataMap, DataMapError, Replace
 from domicile.localize.faults import FaultPlan
 from domicile.localize.items import ItemCipher, JobRow, item_store
+from domicile.localize.pipeline import Applier, per_thread
 from domicile.localize.plan import Row, RunContext, TablePlan, build_plan
 from domicile.localize.report import JobTotals, LocalizeReport, job_totals
 from domicile.localize.residency import HomeTest
@@ -50,7 +58,7 @@ from domicile.localize.source import SourceError, check_map_against_source, mask
 from domicile.localize.sourcesql import Update
 from domicile.localize.tokens import SCOPE, TokenMark, max_token_len, token_mark
 from domicile.localize.values import canonical_key, parse_key, parse_payload
-from domicile.localize.writer import CellWriter
+from domicile.localize.writer import CellWriter, PreparedWrite
 from domicile.service import Domicile, check_actor
 
 __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_id", "localize", "map_digest"]
@@ -97,8 +105,13 @@ def localize(
     progress: ProgressFn | None = None,
     actor: str = "localize",
     faults: FaultPlan | None = None,
+    pipeline: bool = True,
 ) -> LocalizeReport:
     """Localize the source behind *engine* per *dm*; see the module docstring.
+
+    With *pipeline* (the default) each batch's database work runs in a background thread while
+    the next batch is staged (:mod:`~domicile.localize.pipeline`); it is off for a dry run, a
+    memory cell or an in-memory SQLite source, whose connections cannot be shared by threads.
 
     Raises:
         DataMapError: The map does not fit the source (checked before anything is written).
@@ -138,7 +151,9 @@ def localize(
     )
     if not dry_run:
         use_wal(cell)
-    return _Run(ctx, engine, plans, source, map_digest(dm), batch_size, progress).run()
+    run = _Run(ctx, engine, plans, source, map_digest(dm), batch_size, progress)
+    run.pipelined = run.pipelined and pipeline
+    return run.run()
 
 
 class _Run:
@@ -157,6 +172,11 @@ class _Run:
         self.batch_size, self.progress_fn = batch_size, progress
         self.home = HomeTest(ctx.dom, ctx.jurisdiction)
         self.writer = CellWriter(ctx, self.home)
+        # apply each batch in a database thread while the next one is staged: both engines must
+        # hand each thread its own connection (not an in-memory SQLite source or a memory cell)
+        self.pipelined = (
+            not ctx.dry_run and per_thread(engine) and per_thread(getattr(ctx.cell, "engine", None))
+        )
         self.started_at = ""
         self.dirty = False
         self.fresh = False  # a job created by this run: none of its items exist yet
@@ -209,28 +229,33 @@ class _Run:
     def run(self) -> LocalizeReport:
         self._open_job()
         run_started = self.state.run_started_at or self.ctx.dom.now()
-        for plan in self.plans:
-            tp = self.state.table(plan.name)
-            if tp.done:
-                continue
-            total = None
-            if self.progress_fn is not None:
-                with self.engine.connect() as conn:
-                    total = plan.src.count(conn)
-            after = parse_key(tp.last_key) if tp.last_key else None
-            while True:
-                owner_keys = None
-                with self.engine.connect() as conn:
-                    rows = plan.src.read_batch(conn, after, self.batch_size)
-                    if rows and plan.lookup is not None and plan.link is not None:
-                        owner_keys = plan.lookup.resolve(conn, [r[plan.link] for r in rows])
-                if not rows:
-                    break
-                self._batch(plan, tp, rows, owner_keys)
-                after = plan.src.key_of(rows[-1])
+        with Applier(self.pipelined) as applier:
+            for plan in self.plans:
+                tp = self.state.table(plan.name)
+                if tp.done:
+                    continue
+                total = None
                 if self.progress_fn is not None:
-                    self.progress_fn(plan.name, tp.seen, total)
-            tp.done = True
+                    with self.engine.connect() as conn:
+                        total = plan.src.count(conn)
+                after = parse_key(tp.last_key) if tp.last_key else None
+                seen = tp.seen
+                while True:
+                    owner_keys = None
+                    with self.engine.connect() as conn:
+                        rows = plan.src.read_batch(conn, after, self.batch_size)
+                        if rows and plan.lookup is not None and plan.link is not None:
+                            owner_keys = plan.lookup.resolve(conn, [r[plan.link] for r in rows])
+                    if not rows:
+                        break
+                    staged = self._stage(plan, rows, owner_keys)
+                    applier.submit(partial(self._apply, tp, staged))
+                    after = plan.src.key_of(rows[-1])
+                    seen += len(rows)
+                    if self.progress_fn is not None:
+                        self.progress_fn(plan.name, seen, total)
+                applier.drain()  # a dependent table looks up the subjects this one wrote
+                tp.done = True
         finished = self.ctx.dom.now()
         if self.dirty and not self.ctx.dry_run:
             self._save(FINISHED, finished)
@@ -263,14 +288,16 @@ class _Run:
         )
 
     # -- one batch ------------------------------------------------------------------------------
-    def _batch(
-        self,
-        plan: TablePlan,
-        tp: TableProgress,
-        raws: list[dict[str, Any]],
-        owner_keys: dict[str, Any] | None,
-    ) -> None:
+    def _stage(
+        self, plan: TablePlan, raws: list[dict[str, Any]], owner_keys: dict[str, Any] | None
+    ) -> Staged:
+        """Classify a batch's rows and prepare its cell rows; nothing is written here.
+
+        Runs while the batch before it is applied (:meth:`_apply`); its counters are kept apart
+        until this batch is applied, so a checkpoint never counts a batch it does not cover.
+        """
         ctx = self.ctx
+        counts = TableProgress()
         rows = [Row(r, plan.src.key_of(r), plan, ctx) for r in raws]
         if owner_keys is not None and plan.link is not None:
             for r in rows:
@@ -289,34 +316,41 @@ class _Run:
                 else []
             )
             directory = _by_subject(st.tokens_of_subjects(known, SCOPE) if plan.subject_key and known else [])
-        new: list[Row] = []
-        pending: list[Row] = []
-        changed: list[Row] = []
+        staged = Staged(plan, counts, rows[-1].ckey)
         for r in rows:
-            tp.seen += 1
+            counts.seen += 1
             r.item = existing.get(r.item_id) if existing else None
             if r.item is not None:
-                self._classify_existing(plan, tp, r, directory, pending, changed)
+                self._classify_existing(plan, counts, r, directory, staged.pending, staged.changed)
             elif self._is_home(plan, r, owners):
-                new.append(r)
+                staged.new.append(r)
             else:
-                tp.skipped_non_ru += 1
-        new = self._drop_tokenized_elsewhere(plan, tp, new)
+                counts.skipped_non_ru += 1
+        staged.new = self._drop_tokenized_elsewhere(plan, counts, staged.new)
         if ctx.dry_run:
-            for r in new + pending + changed:
-                self._count_moved(plan, tp, r, r.raw, False)
-        else:
-            if new or changed:
-                self.writer.write(plan, new, changed, directory)
+            for r in staged.new + staged.pending + staged.changed:
+                self._count_moved(plan, counts, r, r.raw, False)
+        elif staged.new or staged.changed:
+            staged.write = self.writer.prepare(plan, staged.new, staged.changed, directory)
+        return staged
+
+    def _apply(self, tp: TableProgress, staged: Staged) -> None:
+        """Write, verify, replace and checkpoint a staged batch (in batch order, one at a time)."""
+        ctx = self.ctx
+        plan, counts = staged.plan, staged.counts
+        targets = staged.new + staged.pending + staged.changed
+        if not ctx.dry_run:
+            if staged.write is not None:
+                self.writer.commit(staged.write)
                 ctx.faults.passing("after_cell_commit")
-                self.written += len(new) + len(changed)
-            targets = new + pending + changed
+                self.written += len(staged.new) + len(staged.changed)
             if targets:
                 self._verify(plan, targets)
                 ctx.faults.passing("after_verify")
-                self._replace_in_source(plan, tp, targets, {r.item_id for r in changed})
-        tp.last_key = rows[-1].ckey
-        if (new or pending or changed) and not ctx.dry_run:
+                self._replace_in_source(plan, counts, targets, {r.item_id for r in staged.changed})
+        tp.merge(counts)
+        tp.last_key = staged.last_key
+        if targets and not ctx.dry_run:
             self.dirty = True
             self._save(RUNNING, None)
             ctx.faults.passing("after_checkpoint")
@@ -466,6 +500,19 @@ class _Run:
                 counts.tokenized += 1
         if r.cell_digest:
             tp.add_checksums(r.source_digest, r.cell_digest)
+
+
+@dataclass
+class Staged:
+    """A batch classified and prepared by :meth:`_Run._stage`, waiting for :meth:`_Run._apply`."""
+
+    plan: TablePlan
+    counts: TableProgress  # this batch's counters, merged into the table's when applied
+    last_key: str
+    new: list[Row] = field(default_factory=list)
+    pending: list[Row] = field(default_factory=list)  # copied and verified before, source not replaced
+    changed: list[Row] = field(default_factory=list)  # changed by the application after localization
+    write: PreparedWrite | None = None
 
 
 def _by_subject(rows: Sequence[TokenRow]) -> dict[str, dict[str, str]]:

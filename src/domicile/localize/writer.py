@@ -8,19 +8,36 @@ index, directory tokens and one PD-free audit entry — all committed together o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from domicile.cells.store import TokenRow, VaultRow
+from domicile.cells.store import IndexRow, TokenRow, VaultRow
 from domicile.localize.datamap import Replace
 from domicile.localize.fingerprints import TEXT, candidates, fingerprint
 from domicile.localize.items import FingerprintRow, ItemRow, fingerprint_rows, item_store
 from domicile.localize.plan import Row, RunContext, TablePlan
 from domicile.localize.residency import HomeTest
 from domicile.localize.tokens import SCOPE, Wanted, directory_kind, draw_tokens
+from domicile.tokens.formats import TokenKind
 from domicile.vault.keys import KeyPurpose
 from domicile.vault.records import Record
 
 FP_CACHE = 200_000
+
+
+@dataclass
+class PreparedWrite:
+    """A batch's cell rows, sealed and ready for :meth:`CellWriter.commit`."""
+
+    plan: TablePlan
+    new: list[Row]
+    changed: list[Row]
+    now: str
+    records: list[VaultRow] = field(default_factory=list)
+    index: list[IndexRow] = field(default_factory=list)
+    items: list[ItemRow] = field(default_factory=list)
+    fingerprints: list[FingerprintRow] = field(default_factory=list)
+    tokens: list[TokenRow] = field(default_factory=list)
 
 
 class CellWriter:
@@ -30,11 +47,20 @@ class CellWriter:
         self.ctx, self.home = ctx, home
         self.fp_key = ctx.cell.keys.secret(ctx.kv, KeyPurpose.BLIND_INDEX)
         self._fp_cache: dict[tuple[str | None, bool, Any], tuple[bytes, ...]] = {}
+        # phone tokens drawn by this run: a batch prepared while the one before it is still being
+        # committed cannot see that batch's tokens in the cell yet
+        self._drawn: set[str] = set()
 
     def write(
         self, plan: TablePlan, new: list[Row], changed: list[Row], directory: dict[str, dict[str, str]]
     ) -> None:
-        """One cell transaction for *new* rows and rows *changed* after an earlier localization.
+        """:meth:`prepare` and :meth:`commit` in one go."""
+        self.commit(self.prepare(plan, new, changed, directory))
+
+    def prepare(
+        self, plan: TablePlan, new: list[Row], changed: list[Row], directory: dict[str, dict[str, str]]
+    ) -> PreparedWrite:
+        """Everything a batch writes, computed without writing (the cell is only read, for clashes).
 
         Sets each row's replacement values (``r.repl``); *directory* (subject -> field -> token)
         gains the tokens drawn.
@@ -54,38 +80,43 @@ class CellWriter:
         drawn = (
             draw_tokens(wanted, ctx.cell.name, ctx.kv, ctx.dom.token_domain, self._taken) if wanted else {}
         )
-        token_rows = []
+        out = PreparedWrite(plan, new, changed, now)
         for (owner, f), (tok, kind) in drawn.items():
             directory.setdefault(owner, {})[f] = tok
-            token_rows.append(TokenRow(tok, owner, f, kind.value, SCOPE, ctx.kv, now))
-        records: list[VaultRow] = []
-        index = []
-        items: list[ItemRow] = []
-        fps: list[FingerprintRow] = []
+            out.tokens.append(TokenRow(tok, owner, f, kind.value, SCOPE, ctx.kv, now))
+            if kind is TokenKind.FPE_PHONE:
+                self._drawn.add(tok)
         for r in new + changed:
             sid = r.subject_id
             if plan.subject_key is not None and sid is not None and r.item is None:
                 rec = Record(r.values, r.signals.to_dict())
-                records.append(ctx.cipher.seal(sid, ctx.jurisdiction, rec, now))
-                index.extend(ctx.cipher.index_rows(sid, r.values))
-            items.append(ctx.items.seal(r.item_id, ctx.job, plan.name, sid, r.payload, now, ctx.kv))
-            fps.extend(self.fingerprints(plan, r))
+                out.records.append(ctx.cipher.seal(sid, ctx.jurisdiction, rec, now))
+                out.index.extend(ctx.cipher.index_rows(sid, r.values))
+            out.items.append(ctx.items.seal(r.item_id, ctx.job, plan.name, sid, r.payload, now, ctx.kv))
+            out.fingerprints.extend(self.fingerprints(plan, r))
             r.repl = ctx.replacement(plan, r, ctx.kv, directory.get(sid or "", {}))
-        fresh = {r.item_id for r in new}
+        return out
+
+    def commit(self, p: PreparedWrite) -> None:
+        """One cell transaction with everything :meth:`prepare` computed (all or nothing)."""
+        ctx = self.ctx
+        fresh = {r.item_id for r in p.new}
         with ctx.cell.session() as s:
             st = item_store(s)
-            st.insert_items([i for i in items if i.item_id in fresh])
+            st.insert_items([i for i in p.items if i.item_id in fresh])
             ctx.faults.passing("mid_batch")
-            for i in items:
+            for i in p.items:
                 if i.item_id not in fresh:
                     st.replace_item(i)
-            if changed:
-                st.delete_fingerprints([r.item_id for r in changed])
-                self._reseal_subjects(s, plan, changed, now)
-            st.insert_fingerprints(fps)
-            s.store.insert_records(records)
-            st.insert_directory(token_rows, index)
-            event = ctx.event("localize.batch", plan.name, rows=len(new), relocalized=len(changed), kv=ctx.kv)
+            if p.changed:
+                st.delete_fingerprints([r.item_id for r in p.changed])
+                self._reseal_subjects(s, p.plan, p.changed, p.now)
+            st.insert_fingerprints(p.fingerprints)
+            s.store.insert_records(p.records)
+            st.insert_directory(p.tokens, p.index)
+            event = ctx.event(
+                "localize.batch", p.plan.name, rows=len(p.new), relocalized=len(p.changed), kv=ctx.kv
+            )
             s.audit.append([event])
 
     def _reseal_subjects(self, s: Any, plan: TablePlan, changed: list[Row], now: str) -> None:
@@ -149,7 +180,7 @@ class CellWriter:
         return tuple(fingerprint(self.fp_key, k, n) for k, n in forms)
 
     def _taken(self, tokens: Sequence[str]) -> set[str]:
-        taken: set[str] = set()
+        taken = {t for t in tokens if t in self._drawn}
         for cell in self.ctx.dom.cells.values():
             with cell.session() as s:
                 taken |= item_store(s).taken_tokens(tokens)
