@@ -23,6 +23,7 @@ from domicile.localize.leakscan import leakscan
 
 SQLITE_TRIALS = 20
 PG_TRIALS = 4
+WORKER_TRIALS = 4
 _RNG = random.Random(20261129)
 _POINTS = list(POINTS) * 4  # every point four times, in a random order
 _RNG.shuffle(_POINTS)
@@ -39,10 +40,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _trial(root: Path, url: str, point: str, n: int, batch: int) -> None:
+def _trial(root: Path, url: str, point: str, n: int, batch: int, workers: int | None = None) -> None:
     original = kit.snapshot(url)
     args = ["localize", url, "--map", str(root / "map.yaml"), "--data-dir", str(root / "data")]
     args += ["--batch-size", str(batch), "--json"]
+    if workers is not None:
+        args += ["--workers", str(workers)]
     crashed = kit.run_cli(args, env={"DOMICILE_FAULT": f"{point}:{n}"})
     assert kit.killed(crashed), (point, n, crashed.returncode, crashed.stderr[-500:])
     resumed = kit.run_cli(args)
@@ -59,6 +62,17 @@ def _trial(root: Path, url: str, point: str, n: int, batch: int) -> None:
         assert found.clean, [(f.table, f.column, f.row, f.kind) for f in found.findings]
     finally:
         kit.close(dom)
+
+
+@pytest.mark.parametrize(("point", "n", "batch"), PLAN[SQLITE_TRIALS : SQLITE_TRIALS + WORKER_TRIALS])
+def test_kill_and_resume_with_a_staging_worker(
+    template: Path, tmp_path: Path, point: str, n: int, batch: int
+) -> None:
+    """The same with a worker process staging the subject tables (``--workers 1``)."""
+    shutil.copytree(template / "data", tmp_path / "data")
+    shutil.copy(template / "src.db", tmp_path / "src.db")
+    kit.write_map(tmp_path / "map.yaml")
+    _trial(tmp_path, f"sqlite:///{tmp_path / 'src.db'}", point, n, batch, workers=1)
 
 
 @pytest.mark.parametrize(("point", "n", "batch"), PLAN[:SQLITE_TRIALS])

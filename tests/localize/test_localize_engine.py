@@ -236,12 +236,15 @@ def test_postgres_cell_statistics_keep_lookups_on_indexes(
                     )
                 ).all()
             )
-            assert set(tuples) == {"tokens", "localized_index", "localized_items", "blind_index", "vault_records"}
+            grown = {"tokens", "localized_index", "localized_items", "blind_index", "vault_records"}
+            assert set(tuples) == grown
             assert all(n > 0 for n in tuples.values()), tuples  # -1: never analyzed
             plan = "\n".join(
                 r[0]
                 for r in c.execute(
-                    sa.text("EXPLAIN SELECT token FROM tokens WHERE token IN ('+79160000001', '+79160000002')")
+                    sa.text(
+                        "EXPLAIN SELECT token FROM tokens WHERE token IN ('+79160000001', '+79160000002')"
+                    )
                 )
             )
             assert "rows=2 " in plan, plan  # tokens known unique: one row per probe (guessed: 0.5 % each)

@@ -47,6 +47,16 @@ def localize_cmd(
     actor: Annotated[
         str, typer.Option("--actor", envvar="DOMICILE_ACTOR", help="Who acts (an id).")
     ] = "localize",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=8,
+            help="Worker processes for the per-row work of subject tables "
+            "(default: one for a table of 20,000 rows or more on a multi-core machine; 0: none).",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
@@ -61,20 +71,19 @@ def localize_cmd(
     settings = settings_for(data_dir)
     engine = open_source(url)
     dom = open_domicile(settings)
+    options: dict[str, Any] = {
+        "jurisdiction": jurisdiction,
+        "job": job,
+        "batch_size": batch_size,
+        "dry_run": dry_run,
+        "actor": actor,
+        "workers": workers,
+    }
     try:
         if json_out or not sys.stderr.isatty():
-            report = localize(
-                dom,
-                engine,
-                dm,
-                jurisdiction=jurisdiction,
-                job=job,
-                batch_size=batch_size,
-                dry_run=dry_run,
-                actor=actor,
-            )
+            report = localize(dom, engine, dm, **options)
         else:
-            report = _with_progress(dom, engine, dm, jurisdiction, job, batch_size, dry_run, actor)
+            report = _with_progress(dom, engine, dm, options)
     finally:
         engine.dispose()
         for cell in dom.cells.values():
@@ -115,16 +124,7 @@ def _exit_if_pd_after_erasure(report: Any) -> None:
         raise typer.Exit(LEAKS_FOUND)
 
 
-def _with_progress(
-    dom: Any,
-    engine: Any,
-    dm: Any,
-    jurisdiction: str,
-    job: str | None,
-    batch_size: int,
-    dry_run: bool,
-    actor: str,
-) -> Any:
+def _with_progress(dom: Any, engine: Any, dm: Any, options: dict[str, Any]) -> Any:
     from domicile.localize.engine import localize
 
     console = Console(stderr=True)
@@ -143,17 +143,7 @@ def _with_progress(
                 tasks[table] = bars.add_task(table, total=total)
             bars.update(tasks[table], completed=done)
 
-        return localize(
-            dom,
-            engine,
-            dm,
-            jurisdiction=jurisdiction,
-            job=job,
-            batch_size=batch_size,
-            dry_run=dry_run,
-            progress=update,
-            actor=actor,
-        )
+        return localize(dom, engine, dm, progress=update, **options)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -29,9 +29,18 @@ from domicile.residency.resolver import Signals
 from domicile.service import Domicile
 from domicile.vault.records import RecordCipher
 
+if TYPE_CHECKING:
+    from domicile.localize.prep import RowPrep
+
 _AUDIT_SAFE = re.compile(r"^[A-Za-z0-9_.:/=+,#~-]{1,200}$")
 _ID_PREFIX = {"subject": "sub", "item": "itm"}
 NO_SIGNALS = Signals()  # frozen: one shared empty value instead of one per row
+
+
+def make_id(ns: bytes, prefix: str, table: str, ckey: str) -> str:
+    """Deterministic ``sub_``/``itm_`` id of a table row under a job's namespace secret."""
+    mac = hmac.digest(ns, f"{prefix}\0{table}\0{ckey}".encode(), "sha256").hex()
+    return f"{_ID_PREFIX[prefix]}_{mac[:32]}"
 
 
 @dataclass
@@ -52,8 +61,7 @@ class RunContext:
 
     def id(self, prefix: str, table: str, ckey: str) -> str:
         """Deterministic ``sub_``/``itm_`` id of a table row under the job's namespace secret."""
-        mac = hmac.digest(self.ns, f"{prefix}\0{table}\0{ckey}".encode(), "sha256").hex()
-        return f"{_ID_PREFIX[prefix]}_{mac[:32]}"
+        return make_id(self.ns, prefix, table, ckey)
 
     def event(self, action: str, table: str | None = None, **details: int) -> AuditEvent:
         """A PD-free audit event of this job (the table name only when it is audit-safe)."""
@@ -142,7 +150,14 @@ class Row:
     repl: dict[str, str | None] = field(default_factory=dict)
     source_digest: bytes = b""
     cell_digest: bytes = b""
+    prep: RowPrep | None = None  # computed by the staging worker (subject tables, home rows)
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    def adopt(self, prep: RowPrep) -> None:
+        """Take the worker's ids, payload, signals and values instead of computing them here."""
+        self.prep = prep
+        self.signals, self.values = prep.signals, prep.values
+        self._cache.update(ckey=prep.ckey, item=prep.item_id, sid=prep.subject_id, payload=prep.payload)
 
     @property
     def ckey(self) -> str:

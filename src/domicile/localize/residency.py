@@ -10,53 +10,72 @@ of its owner chain is in the cell (:mod:`domicile.localize.owners`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import phonenumbers
 
 from domicile.core.errors import InputError
+from domicile.localize.datamap import ColumnMap, TableMap
 from domicile.localize.fingerprints import canonical as canonical_form
 from domicile.localize.plan import Row, TablePlan, text_of
-from domicile.residency.resolver import Signals
+from domicile.residency.resolver import ResidencyResolver, Signals
 from domicile.service import Domicile
-from domicile.vault.fields import FieldKind
+from domicile.vault.fields import FieldKind, FieldSchema
 from domicile.vault.phones import phone_info
 
 _COUNTRY = re.compile(r"^\s*[A-Za-z]{2}\s*$")
 
 
 class HomeTest:
-    """Residency of subject-table rows, and the validated vault values of a row."""
+    """Residency of subject-table rows, and the validated vault values of a row.
 
-    def __init__(self, dom: Domicile, jurisdiction: str) -> None:
-        self.dom, self.jurisdiction = dom, jurisdiction
-        self.countries = frozenset(dom.packs[jurisdiction].COUNTRIES)
+    Holds only the field schema, the resolver and the jurisdiction's countries, so it can be
+    sent to a worker process (:mod:`~domicile.localize.prep`).
+    """
+
+    def __init__(
+        self, schema: FieldSchema, resolver: ResidencyResolver, jurisdiction: str, countries: Iterable[str]
+    ) -> None:
+        self.schema, self.resolver, self.jurisdiction = schema, resolver, jurisdiction
+        self.countries = frozenset(countries)
         self.codes = tuple(
             sorted({str(phonenumbers.country_code_for_region(c)) for c in self.countries}) or ("",)
         )
         self._phone_fields: dict[str, bool] = {}
 
+    @classmethod
+    def for_dom(cls, dom: Domicile, jurisdiction: str) -> HomeTest:
+        return cls(dom.schema, dom.resolver, jurisdiction, dom.packs[jurisdiction].COUNTRIES)
+
     def is_phone_field(self, name: str | None) -> bool:
         if name is None:
             return False
         if name not in self._phone_fields:
-            self._phone_fields[name] = self.dom.schema.spec(name).kind is FieldKind.PHONE
+            self._phone_fields[name] = self.schema.spec(name).kind is FieldKind.PHONE
         return self._phone_fields[name]
 
     def subject_row(self, plan: TablePlan, r: Row) -> bool:
-        """Whether a subject-table row is homed here (sets ``r.signals`` when resolved)."""
-        t = plan.table
-        raw_phones = [text_of(r.raw[c]) for c in t.residency.phones]
-        raw_phones += [text_of(r.raw[c.name]) for c in plan.replaced if self.is_phone_field(c.field)]
+        """Whether a subject-table row is homed here (sets ``r.signals`` when it is)."""
+        signals = self.resolve(plan.table, plan.replaced, r.raw)
+        if signals is None:
+            return False
+        r.signals = signals
+        return True
+
+    def resolve(self, t: TableMap, replaced: Sequence[ColumnMap], raw: Mapping[str, Any]) -> Signals | None:
+        """The residency signals of a subject-table row homed here; None when it is not."""
+        raw_phones = [text_of(raw[c]) for c in t.residency.phones]
+        raw_phones += [text_of(raw[c.name]) for c in replaced if self.is_phone_field(c.field)]
         res = t.residency
-        countries = [r.raw[c] if c else None for c in (res.citizenship, res.residence, res.ip_country)]
+        countries = [raw[c] if c else None for c in (res.citizenship, res.residence, res.ip_country)]
         if not any(self._may_be_home_phone(p) for p in raw_phones if p) and not any(
             isinstance(c, str) and c.strip().upper() in self.countries for c in countries
         ):
-            return False  # no signal can name the jurisdiction: the resolver cannot home it here
+            return None  # no signal can name the jurisdiction: the resolver cannot home it here
         phones = [phone_text(p) for p in raw_phones if p]
-        r.signals = _signals([p for p in phones if p], *countries)
-        return self.dom.resolver.resolve(r.signals).jurisdiction == self.jurisdiction
+        signals = _signals([p for p in phones if p], *countries)
+        return signals if self.resolver.resolve(signals).jurisdiction == self.jurisdiction else None
 
     def _may_be_home_phone(self, text: str) -> bool:
         """False only for an international number whose calling code is not the jurisdiction's."""
@@ -68,15 +87,19 @@ class HomeTest:
 
     def validated(self, plan: TablePlan, r: Row) -> dict[str, str]:
         """The row's values of vault fields that pass validation (others stay in the item only)."""
+        return self.values(plan.replaced, r.raw)
+
+    def values(self, replaced: Sequence[ColumnMap], raw: Mapping[str, Any]) -> dict[str, str]:
+        """:meth:`validated` of a raw row."""
         out: dict[str, str] = {}
-        for c in plan.replaced:
-            text = text_of(r.raw[c.name])
+        for c in replaced:
+            text = text_of(raw[c.name])
             if c.field is None or text is None:
                 continue
             if self.is_phone_field(c.field):
                 text = phone_text(text) or text
             try:
-                out.update(self.dom.schema.validate({c.field: text}))
+                out.update(self.schema.validate({c.field: text}))
             except InputError:
                 continue
         return out

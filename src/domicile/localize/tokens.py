@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import phonenumbers
@@ -68,6 +68,7 @@ class Wanted:
     field: str
     value: str
     kind: TokenKind
+    first: str | None = None  # a phone token drawn ahead (by the staging worker), tried first
 
 
 def draw_tokens(
@@ -94,7 +95,7 @@ def draw_tokens(
         for w in todo:
             tok, kind = drawn[(w.subject_id, w.field)]
             if tok in clash or tok in used:
-                retry.append(w)
+                retry.append(replace(w, first=None))  # a candidate drawn ahead is offered once
             else:
                 used.add(tok)
                 out[(w.subject_id, w.field)] = (tok, kind)
@@ -106,7 +107,7 @@ def _draw(w: Wanted, cell: str, kv: int, domain: str) -> tuple[str, TokenKind]:
     if w.kind is TokenKind.FPE_EMAIL:
         return fpe_email_token(cell, kv, domain), w.kind
     if w.kind is TokenKind.FPE_PHONE:
-        token = quick_phone_token(w.value)
+        token = quick_phone_token(w.value) if w.first is None else w.first
         if token is not None:
             return token, w.kind
         try:

@@ -13,16 +13,14 @@ from typing import Any
 
 from domicile.cells.store import IndexRow, TokenRow, VaultRow
 from domicile.localize.datamap import Replace
-from domicile.localize.fingerprints import TEXT, candidates, fingerprint
-from domicile.localize.items import FingerprintRow, ItemRow, fingerprint_rows, item_store
+from domicile.localize.items import FingerprintRow, ItemRow, item_store
 from domicile.localize.plan import Row, RunContext, TablePlan
+from domicile.localize.prep import Fingerprinter
 from domicile.localize.residency import HomeTest
 from domicile.localize.tokens import SCOPE, Wanted, directory_kind, draw_tokens
 from domicile.tokens.formats import TokenKind
 from domicile.vault.keys import KeyPurpose
 from domicile.vault.records import Record
-
-FP_CACHE = 200_000
 
 
 @dataclass
@@ -45,8 +43,7 @@ class CellWriter:
 
     def __init__(self, ctx: RunContext, home: HomeTest) -> None:
         self.ctx, self.home = ctx, home
-        self.fp_key = ctx.cell.keys.secret(ctx.kv, KeyPurpose.BLIND_INDEX)
-        self._fp_cache: dict[tuple[str | None, bool, Any], tuple[bytes, ...]] = {}
+        self.fingerprinter = Fingerprinter(ctx.cell.keys.secret(ctx.kv, KeyPurpose.BLIND_INDEX), ctx.kv)
         # phone tokens drawn by this run: a batch prepared while the one before it is still being
         # committed cannot see that batch's tokens in the cell yet
         self._drawn: set[str] = set()
@@ -71,12 +68,15 @@ class CellWriter:
         wanted: list[Wanted] = []
         for r in new + changed:
             if plan.subject_key is not None and r.subject_id is not None:
-                r.values = self.home.validated(plan, r)
+                if r.prep is None:
+                    r.values = self.home.validated(plan, r)
+                first = r.prep.phone_tokens if r.prep is not None else {}
                 have = directory.get(r.subject_id, {})
                 for c in plan.replaced:
                     if c.replace is Replace.TOKEN and c.field in r.values and c.field not in have:
                         f = c.field
-                        wanted.append(Wanted(r.subject_id, f, r.values[f], directory_kind(schema, f)))
+                        kind = directory_kind(schema, f)
+                        wanted.append(Wanted(r.subject_id, f, r.values[f], kind, first.get(f)))
         drawn = (
             draw_tokens(wanted, ctx.cell.name, ctx.kv, ctx.dom.token_domain, self._taken) if wanted else {}
         )
@@ -91,7 +91,7 @@ class CellWriter:
             if plan.subject_key is not None and sid is not None and r.item is None:
                 rec = Record(r.values, r.signals.to_dict())
                 out.records.append(ctx.cipher.seal(sid, ctx.jurisdiction, rec, now))
-                out.index.extend(ctx.cipher.index_rows(sid, r.values))
+                out.index.extend(r.prep.index if r.prep is not None else ctx.cipher.index_rows(sid, r.values))
             out.items.append(ctx.items.seal(r.item_id, ctx.job, plan.name, sid, r.payload, now, ctx.kv))
             out.fingerprints.extend(self.fingerprints(plan, r))
             r.repl = ctx.replacement(plan, r, ctx.kv, directory.get(sid or "", {}))
@@ -145,39 +145,9 @@ class CellWriter:
 
     def fingerprints(self, plan: TablePlan, r: Row) -> list[FingerprintRow]:
         """The distinct leak fingerprints of a row's PD values."""
-        digests: list[bytes] = []
-        for c in plan.replaced:
-            if c.free_text:
-                digests.extend(self._value_fingerprints(None, True, r.raw[c.name]))
-            else:  # a structured column: whole text and canonical form; mixed ones also spans
-                digests.extend(self._value_fingerprints(c.category, len(c.categories) > 1, r.raw[c.name]))
-        return fingerprint_rows(r.item_id, digests, self.ctx.kv)
-
-    def _value_fingerprints(self, category: str | None, spans: bool, value: Any) -> tuple[bytes, ...]:
-        """Fingerprints of one value; cached, since names, cities and dates repeat a lot.
-
-        A free-text value (``category`` None) is indexed by the identifiers found in it, not as a
-        whole: two tickets saying "where is my order?" are not one person's PD, so a whole-text
-        match would be a false leak.
-        """
-        key = (category, spans, value)
-        try:
-            return self._fp_cache[key]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable value (a JSON column)
-            return self._compute_fingerprints(category, spans, value)
-        out = self._compute_fingerprints(category, spans, value)
-        if len(self._fp_cache) >= FP_CACHE:
-            self._fp_cache.clear()
-        self._fp_cache[key] = out
-        return out
-
-    def _compute_fingerprints(self, category: str | None, spans: bool, value: Any) -> tuple[bytes, ...]:
-        forms = candidates(category, value, spans=spans)
-        if category is None:
-            forms = [(k, n) for k, n in forms if k != TEXT]
-        return tuple(fingerprint(self.fp_key, k, n) for k, n in forms)
+        if r.prep is not None:
+            return r.prep.fingerprints
+        return self.fingerprinter.row(plan.replaced, r.item_id, r.raw)
 
     def _taken(self, tokens: Sequence[str]) -> set[str]:
         taken = {t for t in tokens if t in self._drawn}

@@ -51,6 +51,31 @@ def _dek_aad(cell: str, subject_id: str, key_version: int) -> bytes:
     return f"domicile/dek/{cell}/{subject_id}/{key_version}".encode()
 
 
+@dataclass(frozen=True)
+class BlindIndex:
+    """Blind-index digests under one key version: the secret and the schema only (picklable).
+
+    The same digests as :meth:`RecordCipher.digest` / :meth:`RecordCipher.index_rows`, for work
+    done away from the key provider (``localize`` computes them in a worker process).
+    """
+
+    schema: FieldSchema
+    secret: bytes
+    version: int
+
+    def digest(self, field_name: str, value: str) -> bytes:
+        spec = self.schema.spec(field_name)
+        msg = f"{field_name}\0{normalize(spec.kind, value)}".encode()
+        return hmac.digest(self.secret, msg, "sha256")[:DIGEST_BYTES]
+
+    def rows(self, subject_id: str, values: Mapping[str, str]) -> list[IndexRow]:
+        return [
+            IndexRow(self.digest(spec.name, values[spec.name]), subject_id, self.version)
+            for spec in self.schema.searchable()
+            if spec.name in values
+        ]
+
+
 class RecordCipher:
     """Seals and opens records of one cell."""
 
@@ -130,6 +155,10 @@ class RecordCipher:
         mac = self._mac(version).copy()
         mac.update(f"{field_name}\0{normalize(spec.kind, value)}".encode())
         return mac.digest()[:DIGEST_BYTES]
+
+    def blind_index(self, version: int) -> BlindIndex:
+        """The blind index of one key version, detached from the key provider."""
+        return BlindIndex(self.schema, self.keys.secret(version, KeyPurpose.BLIND_INDEX), version)
 
     def index_rows(
         self, subject_id: str, values: Mapping[str, str], version: int | None = None
