@@ -10,7 +10,9 @@ mix). Measured, each on a fresh copy of the source (``CREATE DATABASE ... TEMPLA
 * baseline ``raw_copy``: SELECT in batches + ``executemany`` INSERT (SQLAlchemy) of the same
   columns into another PostgreSQL database; and ``copy``: PostgreSQL COPY out and in.
 
-Ratios are localize rows/s over baseline rows/s (target >= 0.25 against ``raw_copy``).
+Ratios are localize rows/s over baseline rows/s (target >= 0.25 against ``raw_copy``). ``--workers``
+passes localize's staging workers (default: its own choice, one worker for a table this size on a
+machine with two or more cores).
 Prints one JSON line last. Needs PostgreSQL at 127.0.0.1:5432 (``DOMICILE_BENCH_PG``).
 
     python bench/bench_localize.py --rows 1000000
@@ -182,7 +184,9 @@ def copy_copy(src: str, dst: str) -> float:
     return elapsed
 
 
-def run_localize(src: str, data_dir: Path, cell_url: str, global_url: str, batch: int) -> tuple[float, int]:
+def run_localize(
+    src: str, data_dir: Path, cell_url: str, global_url: str, batch: int, workers: int | None = None
+) -> tuple[float, int]:
     settings = DomicileSettings(data_dir=data_dir)
     cells = CellsFile(
         cells=[
@@ -206,7 +210,7 @@ def run_localize(src: str, data_dir: Path, cell_url: str, global_url: str, batch
     dom = open_domicile(settings)
     engine = open_source(src)
     t0 = time.perf_counter()
-    report = localize(dom, engine, parse_datamap(MAP), batch_size=batch)
+    report = localize(dom, engine, parse_datamap(MAP), batch_size=batch, workers=workers)
     elapsed = time.perf_counter() - t0
     engine.dispose()
     for c in dom.cells.values():
@@ -221,6 +225,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--cells", default="sqlite,postgresql", help="RU cell backends to measure")
+    ap.add_argument("--workers", type=int, default=None, help="staging workers (default: localize's choice)")
     args = ap.parse_args()
     pg = Pg()
     out: dict[str, object] = {
@@ -228,6 +233,8 @@ def main() -> None:
         "rows": args.rows,
         "ru_share": args.ru_share,
         "batch": args.batch,
+        "workers": "auto" if args.workers is None else args.workers,
+        "cpus": os.cpu_count(),
     }
     try:
         tpl = pg.create("tpl")
@@ -250,7 +257,7 @@ def main() -> None:
                     cell, gl = "sqlite:///cells/ru.db", "sqlite:///cells/gl.db"
                 else:
                     cell, gl = pg.url(pg.create("ru")), pg.url(pg.create("gl"))
-                secs, moved = run_localize(src, Path(tmp), cell, gl, args.batch)
+                secs, moved = run_localize(src, Path(tmp), cell, gl, args.batch, args.workers)
             rate = args.rows / secs
             out[f"localize_{backend}"] = {
                 "seconds": round(secs, 2),

@@ -50,7 +50,7 @@ from domicile.core.errors import InputError, IntegrityError
 from domicile.localize.checkpoint import RunProgress, TableProgress
 from domicile.localize.datamap import DataMap, DataMapError, Replace
 from domicile.localize.faults import FaultPlan
-from domicile.localize.items import ItemCipher, JobRow, item_store
+from domicile.localize.items import ItemCipher, ItemRow, JobRow, item_store
 from domicile.localize.pipeline import Applier, per_thread
 from domicile.localize.plan import Row, RunContext, TablePlan, build_plan
 from domicile.localize.prep import (
@@ -368,19 +368,19 @@ class _Run:
             for r in rows:
                 v = r.raw[plan.link]
                 r.owner_key = None if v is None else owner_keys.get(canonical_key((v,)))
-        with ctx.cell.session() as s:
-            st = item_store(s)
-            # a job's first run cannot find items of its own: skip hashing ids and the look-up
-            existing = st.get_items([r.item_id for r in rows]) if not self.fresh else {}
-            owners: set[str] = set()
-            if plan.owner is not None:
-                owners = st.present_subjects(sorted({r.subject_id for r in rows if r.subject_id}))
-            known = (
-                sorted({r.subject_id for r in rows if r.subject_id and r.item_id in existing})
-                if existing
-                else []
-            )
-            directory = _by_subject(st.tokens_of_subjects(known, SCOPE) if plan.subject_key and known else [])
+        existing: dict[str, ItemRow] = {}
+        owners: set[str] = set()
+        directory: dict[str, dict[str, str]] = {}
+        # a job's first run cannot find items of its own: no ids hashed, no session for a subject table
+        if not self.fresh or plan.owner is not None:
+            with ctx.cell.session() as s:
+                st = item_store(s)
+                existing = st.get_items([r.item_id for r in rows]) if not self.fresh else {}
+                if plan.owner is not None:
+                    owners = st.present_subjects(sorted({r.subject_id for r in rows if r.subject_id}))
+                known = sorted({r.subject_id for r in rows if r.subject_id and r.item_id in existing})
+                if plan.subject_key and known:
+                    directory = _by_subject(st.tokens_of_subjects(known, SCOPE))
         staged = Staged(plan, counts, rows[-1].ckey)
         for r in rows:
             counts.seen += 1
