@@ -7,7 +7,7 @@ RU row's values are in the RU cell (decrypted and compared), none is left in the
 or subject is duplicated, non-RU rows are byte-for-byte untouched, and one more run changes
 nothing. Baseline for the ratio: the same number of uninterrupted runs (time per trial).
 
-    python bench/bench_localize_faults.py --trials 100 --rows 200
+    python bench/bench_localize_faults.py --trials 100 --rows 200 [--workers 1]
 
 Prints one JSON line last: trials, kills that landed mid-run, failures, seconds per trial.
 """
@@ -30,11 +30,13 @@ sys.path.insert(0, str(REPO / "tests" / "localize"))
 
 import localize_kit as kit  # noqa: E402
 
+WORKERS: list[str] = []  # ["--workers", "N"] when given
+
 
 def _args(root: Path, batch: int) -> list[str]:
     url = f"sqlite:///{root / 'src.db'}"
     return [sys.executable, "-m", "domicile", "localize", url, "--map", str(root / "map.yaml"),
-            "--data-dir", str(root / "data"), "--batch-size", str(batch), "--json"]  # fmt: skip
+            "--data-dir", str(root / "data"), "--batch-size", str(batch), "--json", *WORKERS]  # fmt: skip
 
 
 def _fresh(template: Path, root: Path) -> None:
@@ -63,7 +65,10 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=200, help="rows per table of the source")
     ap.add_argument("--batch", type=int, default=7)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--workers", type=int, default=None, help="localize --workers (default: its choice)")
     args = ap.parse_args()
+    if args.workers is not None:
+        WORKERS[:] = ["--workers", str(args.workers)]
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -113,6 +118,7 @@ def main() -> None:
                 "failures": failures,
                 "rows_per_table": args.rows,
                 "batch": args.batch,
+                "workers": "auto" if args.workers is None else args.workers,
                 "full_run_s": round(full, 2),
                 "seconds_per_trial": round(per_trial, 2),
                 "trial_vs_full_run": round(per_trial / full, 2),

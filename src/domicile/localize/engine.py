@@ -37,7 +37,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,22 +53,14 @@ from domicile.localize.faults import FaultPlan
 from domicile.localize.items import ItemCipher, ItemRow, JobRow, item_store
 from domicile.localize.pipeline import Applier, per_thread
 from domicile.localize.plan import Row, RunContext, TablePlan, build_plan
-from domicile.localize.prep import (
-    Fingerprinter,
-    Preparer,
-    PrepFuture,
-    PrepPool,
-    PrepTable,
-    RowPrep,
-    auto_workers,
-)
+from domicile.localize.prep import Preparer, PrepFuture, PrepPool, RowPrep, auto_workers
 from domicile.localize.report import JobTotals, LocalizeReport, job_totals
 from domicile.localize.residency import HomeTest
 from domicile.localize.source import SourceError, check_map_against_source, masked_url, reflect
 from domicile.localize.sourcesql import Update
 from domicile.localize.tokens import SCOPE, TokenMark, max_token_len, token_mark
 from domicile.localize.values import canonical_key, parse_key, parse_payload
-from domicile.localize.writer import CellWriter, PreparedWrite
+from domicile.localize.writer import CellWriter, Staged
 from domicile.service import Domicile, check_actor
 
 __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_id", "localize", "map_digest"]
@@ -307,16 +299,7 @@ class _Run:
         if self.pool is None:
             if (self.workers or auto_workers(total)) == 0:
                 return None
-            ctx = self.ctx
-            tables = {
-                p.name: PrepTable(p.table, p.replaced, p.subject_key)
-                for p in self.plans
-                if p.subject_key is not None
-            }
-            fp = self.writer.fingerprinter
-            preparer = Preparer(
-                ctx.ns, self.home, Fingerprinter(fp.key, fp.version), ctx.cipher.blind_index(ctx.kv), tables
-            )
+            preparer = Preparer.for_run(self.ctx, self.plans, self.home, self.writer.fingerprinter)
             self.pool = PrepPool(preparer, self.workers or 1)
         return self.pool
 
@@ -565,19 +548,6 @@ class _Run:
                 counts.tokenized += 1
         if r.cell_digest:
             tp.add_checksums(r.source_digest, r.cell_digest)
-
-
-@dataclass
-class Staged:
-    """A batch classified and prepared by :meth:`_Run._stage`, waiting for :meth:`_Run._apply`."""
-
-    plan: TablePlan
-    counts: TableProgress  # this batch's counters, merged into the table's when applied
-    last_key: str
-    new: list[Row] = field(default_factory=list)
-    pending: list[Row] = field(default_factory=list)  # copied and verified before, source not replaced
-    changed: list[Row] = field(default_factory=list)  # changed by the application after localization
-    write: PreparedWrite | None = None
 
 
 def _by_subject(rows: Sequence[TokenRow]) -> dict[str, dict[str, str]]:

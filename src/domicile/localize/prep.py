@@ -33,7 +33,7 @@ from domicile.core.errors import StoreError
 from domicile.localize.datamap import ColumnMap, Replace, TableMap
 from domicile.localize.fingerprints import TEXT, candidates, fingerprint
 from domicile.localize.items import FingerprintRow, fingerprint_rows
-from domicile.localize.plan import make_id
+from domicile.localize.plan import RunContext, TablePlan, make_id
 from domicile.localize.residency import HomeTest
 from domicile.localize.tokens import quick_phone_token
 from domicile.localize.values import canonical_key, row_payload
@@ -145,9 +145,21 @@ class Preparer:
         self.ns, self.home, self.fingerprints, self.index = ns, home, fingerprints, index
         self.tables = dict(tables)
 
-    def batch(
-        self, table: str, rows: Sequence[tuple[dict[str, Any], tuple[Any, ...]]]
-    ) -> list[RowPrep | None]:
+    @classmethod
+    def for_run(
+        cls, ctx: RunContext, plans: Sequence[TablePlan], home: HomeTest, fingerprints: Fingerprinter
+    ) -> Preparer:
+        """The preparer of a run's subject tables (after its job was opened: the namespace is set)."""
+        tables = {p.name: PrepTable(p.table, p.replaced, p.subject_key) for p in plans if p.subject_key}
+        return cls(
+            ctx.ns,
+            home,
+            Fingerprinter(fingerprints.key, fingerprints.version),
+            ctx.cipher.blind_index(ctx.kv),
+            tables,
+        )
+
+    def batch(self, table: str, rows: Sequence[SourceRow]) -> list[RowPrep | None]:
         """One entry per ``(raw row, primary key)``: a :class:`RowPrep` when homed here, else None."""
         t = self.tables[table]
         return [self._row(t, raw, key) for raw, key in rows]

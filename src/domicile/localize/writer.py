@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domicile.cells.store import IndexRow, TokenRow, VaultRow
+from domicile.localize.checkpoint import TableProgress
 from domicile.localize.datamap import Replace
 from domicile.localize.items import FingerprintRow, ItemRow, item_store
 from domicile.localize.plan import Row, RunContext, TablePlan
@@ -36,6 +37,19 @@ class PreparedWrite:
     items: list[ItemRow] = field(default_factory=list)
     fingerprints: list[FingerprintRow] = field(default_factory=list)
     tokens: list[TokenRow] = field(default_factory=list)
+
+
+@dataclass
+class Staged:
+    """A batch classified and prepared (staged) by the engine, waiting to be applied."""
+
+    plan: TablePlan
+    counts: TableProgress  # this batch's counters, merged into the table's when applied
+    last_key: str
+    new: list[Row] = field(default_factory=list)
+    pending: list[Row] = field(default_factory=list)  # copied and verified before, source not replaced
+    changed: list[Row] = field(default_factory=list)  # changed by the application after localization
+    write: PreparedWrite | None = None
 
 
 class CellWriter:
