@@ -342,6 +342,13 @@ class _Run:
         """
         ctx = self.ctx
         counts = TableProgress()
+        last_key = canonical_key(plan.src.key_of(raws[-1]))
+        if preps is not None and self.fresh:
+            # the worker resolved every row and a first run has no items to find: only the rows
+            # homed here go on (the others are counted, never looked at again)
+            home = [(r, p) for r, p in zip(raws, preps, strict=True) if p is not None]
+            counts.seen = counts.skipped_non_ru = len(raws) - len(home)  # the home rows count below
+            raws, preps = [r for r, _ in home], [p for _, p in home]
         rows = [Row(r, plan.src.key_of(r), plan, ctx) for r in raws]
         if preps is not None:  # the worker resolved these rows: the home ones come with their prep
             for r, prep in zip(rows, preps, strict=True):
@@ -364,7 +371,7 @@ class _Run:
                 known = sorted({r.subject_id for r in rows if r.subject_id and r.item_id in existing})
                 if plan.subject_key and known:
                     directory = _by_subject(st.tokens_of_subjects(known, SCOPE))
-        staged = Staged(plan, counts, rows[-1].ckey)
+        staged = Staged(plan, counts, last_key)
         for r in rows:
             counts.seen += 1
             r.item = existing.get(r.item_id) if existing else None
