@@ -180,6 +180,8 @@ def token_mark(value: object, cell: str) -> TokenMark:
     """Classify a source value against ``cell``'s token formats (no look-up)."""
     if value is None:
         return TokenMark.NONE
+    if not isinstance(value, str) or not (value.startswith(("tok:", "+")) or "@" in value):
+        return TokenMark.NOT_A_TOKEN  # no token format fits: names, dates, national numbers
     try:
         parsed = parse_token(value)
     except InvalidTokenError:
