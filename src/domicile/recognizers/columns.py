@@ -28,10 +28,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from statistics import median
 
 from domicile.core.errors import ConfigError
-from domicile.recognizers.base import Recognizer, column_tokens, context_in_tokens, count_digits
+from domicile.recognizers.base import (
+    SEPARATOR,
+    Recognizer,
+    column_tokens,
+    context_in_tokens,
+    count_digits,
+)
 from domicile.recognizers.registry import RecognizerRegistry
 
 NONE = "none"
@@ -153,11 +160,22 @@ class _Tally:
 _Best = tuple[float, str, bool, str | None]
 
 
+def _tally(tallies: dict[str, _Tally], best: dict[str, _Best], times: int) -> None:
+    for cat, (score, name, checked, ctx) in best.items():
+        t = tallies.get(cat)
+        if t is None:
+            t = tallies[cat] = _Tally()
+        t.add(score, name, checked, ctx, times)
+
+
 def _as_text(value: object) -> str | None:
-    if value is None or isinstance(value, (bytes, bytearray, memoryview)):
+    if isinstance(value, str):
+        text = value
+    elif value is None or isinstance(value, (bytes, bytearray, memoryview)):
         return None
-    text = value if isinstance(value, str) else str(value)
-    return text if text.strip() else None
+    else:
+        text = str(value)
+    return text if text and not text.isspace() else None  # = text.strip(), without the copy
 
 
 def _evidence(tallies: dict[str, _Tally], n: int, negative: str | None) -> tuple[CategoryEvidence, ...]:
@@ -203,54 +221,64 @@ def classify_column(
         The classification with per-category evidence.
     """
     cfg = config or ClassifierConfig()
-    texts: list[str] = []
-    for v in values:
-        t = _as_text(v)
-        if t is not None:
-            texts.append(t)
-            if len(texts) >= cfg.max_values:
-                break
+    texts: list[str] = list(islice(filter(None, map(_as_text, values)), cfg.max_values))
     if not texts:
         return ColumnClassification(column_name, NONE, 1.0, (), False, 0)
-    long_values = median(len(t.split()) for t in texts) >= cfg.free_text_words
+    long_values = median(map(len, map(str.split, texts))) >= cfg.free_text_words
     negative = context_in_tokens(column_tokens(column_name), cfg.negative_context)
     penalty = cfg.negative_penalty if negative else 0.0
-    # (recognizer, MIN_DIGITS, NEEDS_ANY chars, whether may_match is overridden): the default
-    # pre-filter is inlined below because it runs (distinct values x recognizers) times.
+    counts = Counter(texts)  # each distinct value is analysed once
+    # A recognizer whose monotone pre-filter rejects all values joined together cannot match any.
+    joined = SEPARATOR.join(counts)
+    joined_digits = count_digits(joined)
+    active = [r for r in registry if not (r.may_match_monotone and not r.may_match(joined, joined_digits))]
+    # The default pre-filter is inlined: it runs (distinct values x recognizers) times. Recognizers
+    # are grouped by MIN_DIGITS, so a value only meets those whose digit minimum it reaches (in
+    # registry order); an overridden may_match is asked only when MIN_DIGITS and NEEDS_ANY pass.
     gates = [
-        (rec, rec.MIN_DIGITS, frozenset(rec.NEEDS_ANY), type(rec).may_match is not Recognizer.may_match)
-        for rec in registry
+        (
+            rec.MIN_DIGITS,
+            rec,
+            rec.needs_any,
+            type(rec).may_match is not Recognizer.may_match,
+            bool(rec.column_context(column_name)),
+        )
+        for rec in active
     ]
-    in_name = {rec.NAME: rec.column_context(column_name) for rec in registry}
+    most = max((g[0] for g in gates), default=0)
+    by_digits = [tuple(g[1:] for g in gates if g[0] <= d) for d in range(most + 1)]
+    min_score, min_coverage, free_min = cfg.min_score, cfg.min_coverage, cfg.free_text_min_score
     structured: dict[str, _Tally] = {}
     free: dict[str, _Tally] = {}
-    for text, times in Counter(texts).items():  # each distinct value is analysed once
-        best_s: dict[str, _Best] = {}
-        best_f: dict[str, _Best] = {}
+    for text, times in counts.items():
+        best_s: dict[str, _Best] | None = None  # created on the first hit: most values have none
+        best_f: dict[str, _Best] | None = None
         digits = count_digits(text)
-        for rec, min_digits, needs, custom in gates:
-            if custom:
-                if not rec.may_match(text, digits):
-                    continue
-            elif digits < min_digits or (needs and needs.isdisjoint(text)):
+        for rec, needs, custom, in_name in by_digits[digits if digits < most else most]:
+            if needs is not None and needs(text) is None:
+                continue
+            if custom and not rec.may_match(text, digits):
                 continue
             for r in rec.analyze_value(text, column_name):
                 score = r.score - penalty
-                if score < cfg.min_score:
+                if score < min_score:
                     continue
-                ctx = r.context_word if r.context_boost and in_name[rec.NAME] else None
+                ctx = r.context_word if r.context_boost and in_name else None
                 entry = (score, r.recognizer, bool(r.checksum), ctx)
-                if r.coverage >= cfg.min_coverage and score > best_s.get(r.category, (-1.0,))[0]:
-                    best_s[r.category] = entry
-                if (
-                    long_values
-                    and score >= cfg.free_text_min_score
-                    and score > best_f.get(r.category, (-1.0,))[0]
-                ):
-                    best_f[r.category] = entry
-        for tallies, best in ((structured, best_s), (free, best_f)):
-            for cat, (score, name, checked, ctx) in best.items():
-                tallies.setdefault(cat, _Tally()).add(score, name, checked, ctx, times)
+                if r.coverage >= min_coverage:
+                    if best_s is None:
+                        best_s = {r.category: entry}
+                    elif score > best_s.get(r.category, (-1.0,))[0]:
+                        best_s[r.category] = entry
+                if long_values and score >= free_min:
+                    if best_f is None:
+                        best_f = {r.category: entry}
+                    elif score > best_f.get(r.category, (-1.0,))[0]:
+                        best_f[r.category] = entry
+        if best_s:
+            _tally(structured, best_s, times)
+        if best_f:
+            _tally(free, best_f, times)
     n = len(texts)
     ev_s = _evidence(structured, n, negative)
     if ev_s and ev_s[0].fraction >= cfg.min_fraction:

@@ -18,6 +18,7 @@ from domicile.recognizers.ru.phone import e164_valid
 
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_IDD_PREFIX = re.compile(r"(?<![\w+])00[1-9]")  # the pattern's "00" form
 _SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
 
@@ -54,6 +55,11 @@ class EmailRecognizer(Recognizer):
     )
     NEEDS_ANY = "@"
     CONTEXT = ("email", "e-mail", "mail", "почта", "почты", "емейл", "login", "логин", "contact")
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """An ``@`` (NEEDS_ANY, without the regular-expression call)."""
+        return "@" in value
 
     def validate(self, candidate: str) -> bool | None:
         """Syntactically valid address (RFC 5322; RFC 6531 via ``email-validator`` if non-ASCII)."""
@@ -89,9 +95,13 @@ class PhoneRecognizer(Recognizer):
         "telefon", "whatsapp", "telegram",
     )  # fmt: skip
 
+    MAY_MATCH_MONOTONE = True
+
     def may_match(self, value: str, digits: int) -> bool:
-        """Needs seven digits and a ``+`` or ``00`` prefix somewhere."""
-        return digits >= self.MIN_DIGITS and ("+" in value or "00" in value)
+        """Needs seven digits and a ``+``, or ``00`` + digit at the start of a word."""
+        if digits < self.MIN_DIGITS:
+            return False
+        return "+" in value or ("00" in value and _IDD_PREFIX.search(value) is not None)
 
     def validate(self, candidate: str) -> bool | None:
         """Valid number per libphonenumber."""

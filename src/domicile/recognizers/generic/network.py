@@ -7,8 +7,27 @@ and a RU IP makes a user RU-scoped (PD-LOC-3). Validated with :mod:`ipaddress`.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from domicile.recognizers.base import Example, Pattern, Recognizer
+
+_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_DIGIT_DOT_DIGIT = re.compile(r"\d\.\d")
+_HEX_COLON = re.compile(r"[0-9A-Fa-f:]+")
+
+
+def ipv4_valid(candidate: str) -> bool | None:
+    """Whether ASCII ``a.b.c.d`` is a valid, specified IPv4 address; None if not of that shape.
+
+    The rules of :class:`ipaddress.IPv4Address` (octets 0-255, no leading
+    zeros), without its exceptions.
+    """
+    if _DOTTED.fullmatch(candidate) is None:
+        return None
+    octets = candidate.split(".")
+    if any(len(o) > 1 and o[0] == "0" for o in octets) or any(int(o) > 255 for o in octets):
+        return False
+    return candidate != "0.0.0.0"
 
 
 class IpAddressRecognizer(Recognizer):
@@ -23,12 +42,21 @@ class IpAddressRecognizer(Recognizer):
     )
     CONTEXT = ("ip", "ip address", "ip-адрес", "адрес ip", "remote addr", "client ip", "host", "last_ip")
 
+    MAY_MATCH_MONOTONE = True
+
     def may_match(self, value: str, digits: int) -> bool:
-        """IPv4 needs three dots and four digits; IPv6 needs two colons."""
-        return (digits >= 4 and value.count(".") >= 3) or value.count(":") >= 2
+        """IPv4 needs three dots, four digits and ``d.d``; a valid IPv6 address ``::`` or seven colons."""
+        if digits >= 4 and value.count(".") >= 3 and _DIGIT_DOT_DIGIT.search(value) is not None:
+            return True
+        return ":" in value and ("::" in value or value.count(":") >= 7)
 
     def validate(self, candidate: str) -> bool | None:
         """A valid IPv4 or IPv6 address; unspecified (``0.0.0.0``, ``::``) rejected."""
+        fast = ipv4_valid(candidate)
+        if fast is not None:
+            return fast
+        if "::" not in candidate and candidate.count(":") != 7 and _HEX_COLON.fullmatch(candidate):
+            return False  # IPv6 without "::" needs exactly 8 groups (a time such as 16:26:04 has 3)
         try:
             addr = ipaddress.ip_address(candidate)
         except ValueError:

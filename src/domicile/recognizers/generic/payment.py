@@ -7,6 +7,7 @@ issuer identification number (IIN) range with a length that scheme issues.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from domicile.recognizers.base import Example, Pattern, Recognizer, digits_only
@@ -34,6 +35,7 @@ _IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
 )
 
 
+_TWELVE_DIGITS = re.compile(r"\d{12}")
 _DOUBLED = {str(d): (2 * d - 9 if d > 4 else 2 * d) for d in range(10)}
 
 
@@ -71,6 +73,14 @@ class PaymentCardRecognizer(Recognizer):
     PATTERNS = (Pattern("pan", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.35),)
     MIN_DIGITS = 12
     CONTEXT = ("card", "карт", "pan", "cc number", "credit", "debit", "visa", "mastercard", "мир")
+
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """Twelve digits in a row once spaces and dashes are dropped."""
+        if digits < self.MIN_DIGITS:
+            return False
+        return _TWELVE_DIGITS.search(value.replace(" ", "").replace("-", "")) is not None
 
     def validate(self, candidate: str) -> bool | None:
         """Luhn checksum correct and IIN range known for the length."""

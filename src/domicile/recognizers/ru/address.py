@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from domicile.recognizers.base import Example, Pattern, Recognizer, RecognizerResult
+from domicile.recognizers.base import Example, Pattern, Recognizer, RecognizerResult, digit_runs
 
 _CY_UP = "А-ЯЁІЇЄҐ"
 _B = r"(?<![\w.])"  # start of a word, not after a dot
@@ -64,12 +64,24 @@ FEATURES: tuple[Pattern, ...] = (
 _MIN_SCORE = 0.6
 _HAS_CYR = re.compile(r"[а-яА-ЯёЁіїєґІЇЄҐ]")
 _HAS_LAT = re.compile(r"[A-ZÄÖÜ]")
-#: Features that can only match with Cyrillic letters / an ASCII capital present.
-_FEATURE_SCRIPT = {
-    "ru_settlement": "cyr", "ru_street": "cyr", "ru_house": "cyr", "ru_flat": "cyr", "ru_region": "cyr",
-    "cyr_city_index_5": "cyr", "de_street": "lat", "us_street": "lat", "us_unit": "lat",
-    "us_military": "lat", "us_state_zip": "lat",
+#: What a feature needs to match at all: Cyrillic letters / an ASCII capital ("" = either), and
+#: digits: None (none), 0 (some) or n (a run of exactly n, the pattern's digit group being bounded).
+_FEATURE_NEEDS: dict[str, tuple[str, int | None]] = {
+    "ru_settlement": ("cyr", None), "ru_street": ("cyr", None), "ru_house": ("cyr", 0),
+    "ru_flat": ("cyr", 0), "ru_region": ("cyr", None), "cyr_city_index_5": ("cyr", 5),
+    "index_6": ("", 6), "de_street": ("lat", 0), "de_plz_city": ("lat", 5), "us_street": ("lat", 0),
+    "us_unit": ("lat", None), "us_military": ("lat", 5), "us_state_zip": ("lat", 5),
 }  # fmt: skip
+#: A part of some features that every match contains and that Python's ``re`` finds fast (it
+#: starts with a character, not a look-behind): when it is absent, the feature is skipped.
+_FEATURE_CORE: dict[str, str] = {
+    "ru_settlement": next(p.regex for p in FEATURES if p.name == "ru_settlement").replace(_B, ""),
+    "ru_house": r"(?:д|дом|буд|корп|стр)\.? ?\d",
+    "ru_flat": r"(?:кв|оф|к)\.? ?\d",
+    "ru_region": r"(?:обл|р-н|край|респ|область|район)",
+    "index_6": r"\d{6}",
+    "de_plz_city": r"\d{5} [A-ZÄÖÜ]",
+}
 
 
 class PostalAddressRecognizer(Recognizer):
@@ -84,6 +96,16 @@ class PostalAddressRecognizer(Recognizer):
         "delivery address", "доставк", "anschrift", "postal", "почтов", "живу",
     )  # fmt: skip
     CHECKSUM_BONUS = 0.0
+    MAY_MATCH_MONOTONE = True
+
+    def __init__(self) -> None:
+        """Build the recognizer."""
+        super().__init__()
+        self._needs_of = tuple(_FEATURE_NEEDS.get(p.name, ("", None)) for p in self.PATTERNS)
+        self._cores = tuple(
+            re.compile(_FEATURE_CORE[p.name]).search if p.name in _FEATURE_CORE else None
+            for p in self.PATTERNS
+        )
 
     def may_match(self, value: str, digits: int) -> bool:
         """Two features never fit in one word, and every feature has a letter."""
@@ -96,11 +118,19 @@ class PostalAddressRecognizer(Recognizer):
     def _score(self, value: str) -> tuple[float, list[tuple[str, int, int]]]:
         found: list[tuple[str, int, int]] = []
         total = 0.0
-        cyr, lat = _HAS_CYR.search(value) is not None, _HAS_LAT.search(value) is not None
-        scripts = {"": True, "cyr": cyr, "lat": lat}
-        for pattern, rx in self._compiled:
-            if not scripts[_FEATURE_SCRIPT.get(pattern.name, "")]:
-                continue  # a Cyrillic feature cannot match a value without Cyrillic letters, etc.
+        scripts = {
+            "": True,
+            "cyr": _HAS_CYR.search(value) is not None,
+            "lat": _HAS_LAT.search(value) is not None,
+        }
+        runs = digit_runs(value)
+        for (pattern, rx), (script, run), core in zip(
+            self._compiled, self._needs_of, self._cores, strict=True
+        ):
+            if not scripts[script] or (run is not None and (not runs if run == 0 else run not in runs)):
+                continue  # the feature cannot match: a Cyrillic one without Cyrillic letters, etc.
+            if core is not None and core(value) is None:
+                continue
             m = rx.search(value)
             if m:
                 found.append((pattern.name, m.start(), m.end()))

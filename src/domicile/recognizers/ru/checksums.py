@@ -21,6 +21,8 @@ spaces and dashes) and returns ``False`` for the wrong length.
 
 from __future__ import annotations
 
+from operator import mul
+
 _INN10_W = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_W1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_W2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -43,6 +45,11 @@ def is_ascii_digits(text: str) -> bool:
 
 
 def _weighted(digits: str, weights: tuple[int, ...]) -> int:
+    """Sum of digit * weight over the shorter of the two (ASCII digits: byte - 48)."""
+    if digits.isascii() and digits.isdigit():
+        raw = digits.encode("ascii")
+        total: int = sum(map(mul, raw, weights))
+        return total - 48 * sum(weights[: len(raw)])
     return sum(int(d) * w for d, w in zip(digits, weights, strict=False))
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from domicile.recognizers.base import Example, Pattern, Recognizer
+from domicile.recognizers.base import Example, Pattern, Recognizer, digit_runs
 
 _NOT_TIME = r"(?![\d:.\-/]|[T ]\d{1,2}:)"
 _ISO = re.compile(r"((?:19|20)[0-9]{2})-([0-9]{2})-([0-9]{2})")
 _DOTTED = re.compile(r"([0-9]{2})([./])([0-9]{2})[./]((?:19|20)[0-9]{2})")
 _MAX_AGE_YEARS = 120
+#: A bare timestamp: its date is followed by a time and nothing else in it can be a date.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?")
 
 
 class BirthDateRecognizer(Recognizer):
@@ -37,6 +39,7 @@ class BirthDateRecognizer(Recognizer):
         "date of birth", "день рождения",
     )  # fmt: skip
     CHECKSUM_BONUS = 0.2
+    MAY_MATCH_MONOTONE = True
 
     def __init__(self, today: date | None = None) -> None:
         """Build the recognizer.
@@ -48,6 +51,13 @@ class BirthDateRecognizer(Recognizer):
         super().__init__()
         self._today = today or date.today()
         self._earliest = self._today.replace(year=self._today.year - _MAX_AGE_YEARS, day=1)
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """Eight digits, a separator, and runs of exactly 4 (year) and 2 digits."""
+        if digits < self.MIN_DIGITS or ("-" not in value and "." not in value and "/" not in value):
+            return False  # MIN_DIGITS and NEEDS_ANY
+        runs = digit_runs(value)
+        return 4 in runs and 2 in runs and _TIMESTAMP.fullmatch(value) is None
 
     def _plausible(self, year: int, month: int, day: int) -> bool:
         try:

@@ -13,8 +13,15 @@ usual 0.5 threshold, which keeps order numbers and barcodes out (PD-LOC-3).
 
 from __future__ import annotations
 
-from domicile.recognizers.base import Example, Pattern, Recognizer, digits_only
+import re
+
+from domicile.recognizers.base import Example, Pattern, Recognizer, digit_runs, digits_only
 from domicile.recognizers.ru.checksums import inn_valid, ogrn_valid, passport_plausible, snils_valid
+
+# Every pattern below is bounded by (?<![\d-]) and (?![\d-]), so its digit groups are whole runs.
+_SNILS_GROUPS = re.compile(r"\d{3}-\d{3}-\d{3}")
+_RUNS_10_12 = frozenset({10, 12})
+_RUNS_13_15 = frozenset({13, 15})
 
 
 class RuPassportRecognizer(Recognizer):
@@ -37,6 +44,15 @@ class RuPassportRecognizer(Recognizer):
         "passport", "паспорт", "серия", "series", "pass", "document", "документ",
         "удостоверение", "udl", "doc",
     )  # fmt: skip
+
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """Ten digits, and a run of exactly 10, or of 6 (the number after the series) and a space."""
+        if digits < self.MIN_DIGITS:
+            return False
+        runs = digit_runs(value)
+        return 10 in runs or (6 in runs and " " in value)
 
     def validate(self, candidate: str) -> bool | None:
         """Region code and print year plausible (no checksum exists)."""
@@ -70,6 +86,15 @@ class SnilsRecognizer(Recognizer):
     MIN_DIGITS = 11
     CONTEXT = ("snils", "снилс", "страхов", "insurance", "pension", "пенсион", "ssn")
 
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """Eleven digits, and a run of exactly 11, or runs of 3 and 2 and ``ddd-ddd-ddd`` (formatted)."""
+        if digits < self.MIN_DIGITS:
+            return False
+        runs = digit_runs(value)
+        return 11 in runs or (3 in runs and 2 in runs and _SNILS_GROUPS.search(value) is not None)
+
     def validate(self, candidate: str) -> bool | None:
         """SNILS check digits correct."""
         return snils_valid(digits_only(candidate))
@@ -95,6 +120,12 @@ class InnRecognizer(Recognizer):
     PATTERNS = (Pattern("inn_10_or_12", r"(?<![\d-])(?:\d{12}|\d{10})(?![\d-])", 0.3),)
     MIN_DIGITS = 10
     CONTEXT = ("inn", "инн", "taxpayer", "tax id", "tax_id", "taxid", "налог", "tin")
+
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """A run of exactly 10 or 12 digits."""
+        return digits >= self.MIN_DIGITS and not _RUNS_10_12.isdisjoint(digit_runs(value))
 
     def validate(self, candidate: str) -> bool | None:
         """INN check digit(s) correct."""
@@ -124,6 +155,12 @@ class OgrnRecognizer(Recognizer):
     )
     MIN_DIGITS = 13
     CONTEXT = ("ogrn", "огрн", "огрнип", "ogrnip", "psrn", "registration", "регистрац")
+
+    MAY_MATCH_MONOTONE = True
+
+    def may_match(self, value: str, digits: int) -> bool:
+        """A run of exactly 13 or 15 digits."""
+        return digits >= self.MIN_DIGITS and not _RUNS_13_15.isdisjoint(digit_runs(value))
 
     def validate(self, candidate: str) -> bool | None:
         """OGRN/OGRNIP check digit correct."""

@@ -36,6 +36,43 @@ GIVEN, FAMILY, PATRONYMIC, SUFFIX, UNKNOWN = "G", "F", "P", "S", "U"
 _WORD_CACHE_MAX = 65536
 
 
+def _score_kinds(kinds: str) -> tuple[float, str]:
+    known = [k for k in kinds if k != UNKNOWN]
+    if len(known) >= 2:
+        if GIVEN in known or PATRONYMIC in known:
+            return 0.85, "full_name"
+        return 0.6, "name_words"
+    if not known:
+        return 0.0, "unknown"
+    return {
+        PATRONYMIC: (0.6, "patronymic"),
+        GIVEN: (0.55, "given_name"),
+        FAMILY: (0.5, "family_name"),
+    }.get(known[0], (0.35, "surname_suffix"))
+
+
+_SCORED: dict[str, tuple[float, str]] = {}
+
+
+def _known_spans(pos: int, words: list[str], kinds: list[str]) -> list[tuple[int, int, str]]:
+    """(start, end, kinds) of the runs of known words, the run starting at ``pos``."""
+    spans: list[tuple[int, int, str]] = []
+    cur_start, cur_end, cur_kinds = -1, -1, ""
+    for word, kind in zip(words, kinds, strict=True):
+        if kind == UNKNOWN:
+            if cur_kinds:
+                spans.append((cur_start, cur_end, cur_kinds))
+            cur_kinds = ""
+        else:
+            if not cur_kinds:
+                cur_start = pos
+            cur_end, cur_kinds = pos + len(word), cur_kinds + kind
+        pos += len(word) + 1
+    if cur_kinds:
+        spans.append((cur_start, cur_end, cur_kinds))
+    return spans
+
+
 class PersonNameRecognizer(Recognizer):
     """Given names, family names and patronymics (RU/UA/KZ/DE/EN lists)."""
 
@@ -49,6 +86,7 @@ class PersonNameRecognizer(Recognizer):
         "vorname", "nachname", "holder", "владелец",
     )  # fmt: skip
     CHECKSUM_BONUS = 0.0
+    MAY_MATCH_MONOTONE = True
 
     def __init__(self, names: NameLists | None = None) -> None:
         """Build the recognizer.
@@ -89,18 +127,12 @@ class PersonNameRecognizer(Recognizer):
     @staticmethod
     def score_kinds(kinds: str) -> tuple[float, str]:
         """Score a run of classified words; return (score, rule)."""
-        known = [k for k in kinds if k != UNKNOWN]
-        if len(known) >= 2:
-            if GIVEN in known or PATRONYMIC in known:
-                return 0.85, "full_name"
-            return 0.6, "name_words"
-        if not known:
-            return 0.0, "unknown"
-        return {
-            PATRONYMIC: (0.6, "patronymic"),
-            GIVEN: (0.55, "given_name"),
-            FAMILY: (0.5, "family_name"),
-        }.get(known[0], (0.35, "surname_suffix"))
+        scored = _SCORED.get(kinds)
+        if scored is None:
+            scored = _score_kinds(kinds)
+            if len(kinds) <= 4:  # a run has at most four words: at most 5**4 + ... keys
+                _SCORED[kinds] = scored
+        return scored
 
     def validate(self, candidate: str) -> bool | None:
         """True for two or more name words, None for one, False for none."""
@@ -122,24 +154,14 @@ class PersonNameRecognizer(Recognizer):
     def analyze_value(self, value: str, column_name: str | None = None) -> list[RecognizerResult]:
         """Find runs of name words; each run is split at unknown words."""
         results: list[RecognizerResult] = []
+        cache = self._word_cache  # classify_word's memo, looked up inline
         for m in _RUN.finditer(value):
             words = m.group(0).split(" ")
-            kinds = [self.classify_word(w) for w in words]
-            pos = m.start()
-            spans: list[tuple[int, int, str]] = []  # (start, end, kinds) of known sub-runs
-            cur_start, cur_end, cur_kinds = -1, -1, ""
-            for word, kind in zip(words, kinds, strict=True):
-                if kind == UNKNOWN:
-                    if cur_kinds:
-                        spans.append((cur_start, cur_end, cur_kinds))
-                    cur_kinds = ""
-                else:
-                    if not cur_kinds:
-                        cur_start = pos
-                    cur_end, cur_kinds = pos + len(word), cur_kinds + kind
-                pos += len(word) + 1
-            if cur_kinds:
-                spans.append((cur_start, cur_end, cur_kinds))
+            kinds = [cache.get(w) or self.classify_word(w) for w in words]
+            if UNKNOWN not in kinds:  # the usual case: one span, the whole run
+                spans = [(m.start(), m.end(), "".join(kinds))]
+            else:
+                spans = _known_spans(m.start(), words, kinds)
             for start, end, run_kinds in spans:
                 score, rule = self.score_kinds(run_kinds)
                 checksum = True if len(run_kinds) >= 2 else None

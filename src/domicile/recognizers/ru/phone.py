@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
-from phonenumbers import PhoneNumber
+from phonenumbers import REGION_CODE_FOR_NON_GEO_ENTITY, PhoneMetadata, country_code_for_valid_region
 
-from domicile.recognizers.base import Example, Pattern, Recognizer, digits_only
+from domicile.recognizers.base import Example, Pattern, Recognizer, digit_runs, digits_only
 
 _SEP = r"[\s\-.]*"
 _REST = rf"\(?{_SEP}\d{{3}}{_SEP}\)?{_SEP}\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{2}}(?![\w-])"
-_TRUNK_OR_BARE = re.compile(r"8[\s\-.(]|[789][0-9]{9}")
+_TRUNK = re.compile(r"8[\s\-.(]")
 _PHONE_CONTEXT = (
     "phone", "тел", "телефон", "mobile", "моб", "msisdn", "contact", "контакт", "cell", "звон",
     "номер телефона", "whatsapp", "telegram", "handy", "telefon",
@@ -32,20 +33,128 @@ def number_valid(country_code: int, national: str) -> bool:
 
     Same answer as ``is_valid_number(parse("+..."))``, but a valid number is
     confirmed from a directly built ``PhoneNumber`` (3x faster than parsing
-    text); only numbers that fail that fast path, or start with 0, are
-    parsed, so region rules such as stripping a stray trunk prefix still
-    apply. Pure function, memoised (a column often repeats numbers).
+    text). A number failing that fast path is parsed only if parsing could
+    change it: it starts with 0, or with the national prefix that ``parse``
+    strips for the country (a stray trunk ``8`` after +7); otherwise
+    ``parse`` would build the very same ``PhoneNumber``. (As before, a
+    number valid as written is accepted even where ``parse`` would strip a
+    national prefix first and reject it, e.g. +375 80...). Pure function,
+    memoised (a column often repeats numbers).
     """
     if not national or len(national) > 17 or not national.isascii() or not national.isdigit():
         return False
     if national[0] != "0":
-        fast = PhoneNumber(country_code=country_code, national_number=int(national))
-        if phonenumbers.is_valid_number(fast):
+        if is_valid_national(country_code, national):
             return True
+        known, prefix = _national_prefix(country_code)
+        if known and (prefix is None or prefix.match(national) is None):
+            return False
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(f"+{country_code}{national}"))
     except phonenumbers.NumberParseException:
         return False
+
+
+#: Number-type descriptions ``_number_type_helper`` of phonenumbers tries (mobile separately).
+_TYPE_DESCS = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line",
+)  # fmt: skip
+
+
+def _desc_pattern(desc: Any, length: int) -> str | None:
+    """The pattern of a number description if it applies to numbers of ``length`` digits."""
+    if desc is None or (desc.possible_length and length not in desc.possible_length):
+        return None
+    return desc.national_number_pattern or None
+
+
+@lru_cache(maxsize=4096)
+def _type_patterns(
+    country_code: int, region: str, length: int
+) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """(general pattern, any-type pattern) of a region for ``length`` digits; None: no type can match."""
+    if region == REGION_CODE_FOR_NON_GEO_ENTITY:
+        metadata = PhoneMetadata.metadata_for_nongeo_region(country_code, None)
+    else:
+        metadata = PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None:
+        return None
+    general = _desc_pattern(metadata.general_desc, length)
+    names = _TYPE_DESCS if metadata.same_mobile_and_fixed_line_pattern else (*_TYPE_DESCS, "mobile")
+    types = [p for p in (_desc_pattern(getattr(metadata, n), length) for n in names) if p]
+    if general is None or not types:
+        return None
+    return re.compile(general), re.compile("|".join(f"(?:{p})" for p in types))
+
+
+def _type_known(country_code: int, region: str, nsn: str) -> bool:
+    """``_number_type_helper(nsn, metadata of region) != UNKNOWN``: general and some type pattern match."""
+    patterns = _type_patterns(country_code, region, len(nsn))
+    return (
+        patterns is not None
+        and patterns[0].fullmatch(nsn) is not None
+        and patterns[1].fullmatch(nsn) is not None
+    )
+
+
+@lru_cache(maxsize=1024)
+def _leading_digits(region: str) -> tuple[bool, re.Pattern[str] | None]:
+    """(metadata exists, its ``leading_digits`` pattern) of a region sharing a calling code."""
+    metadata = PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None:
+        return False, None
+    return True, re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
+
+
+def is_valid_national(country_code: int, nsn: str) -> bool:
+    """``is_valid_number(PhoneNumber(country_code, int(nsn)))`` for ASCII digits without a leading 0.
+
+    The same steps as phonenumbers (region by leading digits or by type,
+    then general and type patterns), with the patterns compiled once per
+    region and number length and the types joined into one pattern:
+    about 5x faster.
+    """
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return False
+    region: str | None = None
+    if len(regions) == 1:
+        region = regions[0]
+    else:
+        for candidate in regions:
+            exists, leading = _leading_digits(candidate.upper())
+            if not exists:
+                continue
+            if leading is not None:
+                if leading.match(nsn):
+                    region = candidate
+                    break
+            elif _type_known(country_code, candidate.upper(), nsn):
+                region = candidate
+                break
+    if region is None:
+        return False
+    if region != REGION_CODE_FOR_NON_GEO_ENTITY and country_code != country_code_for_valid_region(region):
+        return False
+    return _type_known(country_code, region.upper(), nsn)
+
+
+@lru_cache(maxsize=1024)
+def _national_prefix(country_code: int) -> tuple[bool, re.Pattern[str] | None]:
+    """(calling code assigned, the ``national_prefix_for_parsing`` that ``parse`` may strip).
+
+    ``parse("+<cc>...")`` takes its metadata from the main region of ``cc``;
+    a number not starting with that prefix keeps its digits unchanged.
+    """
+    if country_code not in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        return False, None
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    if metadata is None:
+        return False, None
+    prefix = metadata.national_prefix_for_parsing
+    return True, re.compile(prefix) if prefix else None
 
 
 def e164_valid(digits: str) -> bool:
@@ -72,11 +181,16 @@ class RuPhoneRecognizer(Recognizer):
     MIN_DIGITS = 10
     CONTEXT = _PHONE_CONTEXT
 
+    MAY_MATCH_MONOTONE = True
+
     def may_match(self, value: str, digits: int) -> bool:
-        """Ten digits and a ``+7``, a trunk ``8`` before a separator, or a bare 10-11 digit run."""
+        """Ten digits and ``+7``, a run of exactly 10 or 11 digits, or a lone trunk ``8`` + separator."""
         if digits < self.MIN_DIGITS:
             return False
-        return "+7" in value or _TRUNK_OR_BARE.search(value) is not None
+        if "+7" in value:
+            return True
+        runs = digit_runs(value)
+        return 10 in runs or 11 in runs or (1 in runs and _TRUNK.search(value) is not None)
 
     def validate(self, candidate: str) -> bool | None:
         """Valid +7 number per libphonenumber."""
