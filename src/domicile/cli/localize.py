@@ -40,7 +40,7 @@ def localize_cmd(
     job: Annotated[
         str | None, typer.Option("--job", help="Job id (default: derived from the source URL).")
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")] = 500,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")] = 2000,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would move; write nothing.")
     ] = False,

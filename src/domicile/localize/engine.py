@@ -102,7 +102,7 @@ def localize(
     *,
     jurisdiction: str = "RU",
     job: str | None = None,
-    batch_size: int = 500,
+    batch_size: int = 2000,
     dry_run: bool = False,
     progress: ProgressFn | None = None,
     actor: str = "localize",
