@@ -302,3 +302,30 @@ def run_cli(
 
 def killed(proc: subprocess.CompletedProcess[str]) -> bool:
     return proc.returncode == -signal.SIGKILL
+
+
+def run_outcome(root: Path, seed: int, **options: Any) -> tuple[Any, ...]:
+    """Localize a fresh source in *root* with *options*; check it converged; what it left.
+
+    Returns the report's per-table counters, the cell's row counts and the RU rows expected, for
+    comparing runs that must differ only in speed (pipeline, workers).
+    """
+    from domicile.localize.engine import localize
+    from domicile.localize.source import open_source
+
+    root.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{root / 'src.db'}"
+    make_source(url, rows=90, seed=seed)
+    original = snapshot(url)
+    init_data(root / "data")
+    dom = open_dom(root / "data")
+    engine = open_source(url)
+    try:
+        report = localize(dom, engine, datamap(), **options)
+        check_converged(dom, url, original, datamap())
+        counts = cell_state(dom).counts
+    finally:
+        engine.dispose()
+        close(dom)
+    tables = {t: (p.seen, p.moved, p.skipped_non_ru, p.columns) for t, p in report.tables.items()}
+    return tables, counts, expected_ru(original, url)

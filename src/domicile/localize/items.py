@@ -203,7 +203,9 @@ class SqlLocalizedItemStore(LocalizedItemStore):
 
     def delete_fingerprints(self, item_ids: Sequence[str]) -> None:
         for part in _chunks(list(item_ids)):
-            self.conn.execute(localized_index.delete().where(localized_index.c.item_id.in_(part)))
+            self.conn.execute(
+                localized_index.delete().where(_one_of(self.conn, localized_index.c.item_id, part))
+            )
 
     def find_items(self, digests: Sequence[bytes]) -> list[tuple[bytes, str]]:
         out: list[tuple[bytes, str]] = []
@@ -237,14 +239,15 @@ class SqlLocalizedItemStore(LocalizedItemStore):
         out: set[str] = set()
         c = vault_records.c
         for part in _chunks(list(subject_ids)):
-            out.update(r[0] for r in self.conn.execute(sa.select(c.subject_id).where(c.subject_id.in_(part))))
+            q = sa.select(c.subject_id).where(_one_of(self.conn, c.subject_id, part))
+            out.update(r[0] for r in self.conn.execute(q))
         return out
 
     def tokens_of_subjects(self, subject_ids: Sequence[str], scope: str) -> list[TokenRow]:
         out: list[TokenRow] = []
         c = tokens_table.c
         for part in _chunks(list(subject_ids)):
-            q = sa.select(tokens_table).where(c.subject_id.in_(part), c.scope == scope)
+            q = sa.select(tokens_table).where(_one_of(self.conn, c.subject_id, part), c.scope == scope)
             out.extend(TokenRow(**r._mapping) for r in self.conn.execute(q))
         return out
 
