@@ -13,12 +13,14 @@ from desk_kit import DeskKit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domicile.audit.events import AuditEvent, looks_like_pd_number
 from domicile.desk.decisions import DecisionInput
 from domicile.desk.errors import SignerKeyError
 from domicile.desk.intake import Submission
 from domicile.desk.schema import desk_decisions
 from domicile.desk.signing import (
     GENESIS_HASH,
+    KEY_ID_PREFIX,
     DecisionPayload,
     Signer,
     canonical_bytes,
@@ -183,3 +185,38 @@ def test_deleted_last_decision_is_caught_by_the_audit_cross_check(kit: DeskKit) 
     result = desk.verify()
     assert result.decisions.ok and not result.ok
     assert result.audit_problem == "decision 2 is in the RU audit log but missing from the desk database"
+
+
+def test_key_id_is_never_a_digit_string() -> None:
+    """A key id whose hex happens to be all digits is still accepted by the audit log (SEC-4).
+
+    The audit log refuses digit strings that look like phone numbers. About one bare 16-hex id
+    in 1,900 is all digits; CI once drew one and the desk refused to register the key.
+    """
+    made = Signer("rep:office-1", Ed25519PrivateKey.generate())
+    assert made.key_id.startswith(KEY_ID_PREFIX) and len(made.key_id) <= 32
+    unlucky = KEY_ID_PREFIX + "9047978664535580"
+    assert looks_like_pd_number("9047978664535580")
+    assert not looks_like_pd_number(unlucky)
+    event = AuditEvent(
+        actor="admin",
+        action="desk.signer.register",
+        purpose="desk.decisions",
+        outcome="ok",
+        details={"key_id": unlucky, "signer": "rep:office-1"},
+    )
+    assert event.details["key_id"] == unlucky
+
+
+def test_key_file_with_a_legacy_key_id_still_loads(tmp_path: Path) -> None:
+    """A key file written before the ``ed25519:`` prefix loads; a wrong legacy id is still refused."""
+    path = tmp_path / "rep.json"
+    made = Signer.create(path, "rep:office-1")
+    body = json.loads(path.read_text())
+    body["key_id"] = made.key_id.removeprefix(KEY_ID_PREFIX)
+    path.write_text(json.dumps(body))
+    assert Signer.load(path).key_id == made.key_id
+    body["key_id"] = "0" * 16
+    path.write_text(json.dumps(body))
+    with pytest.raises(SignerKeyError, match="does not match"):
+        Signer.load(path)
