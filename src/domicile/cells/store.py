@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from domicile.cells.bulk import BULK_MIN_ROWS, bulk_insert, row_tuples
 from domicile.cells.schema import blind_index, cell_meta, tokens, vault_records
 
 
@@ -133,7 +134,9 @@ class SqlCellStore(CellStore):
         self.conn = conn
 
     def insert_records(self, rows: Sequence[VaultRow]) -> None:
-        if rows:
+        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
+            bulk_insert(self.conn, vault_records, row_tuples(vault_records, rows))
+        elif rows:
             self.conn.execute(vault_records.insert(), [dict(vars(r)) for r in rows])
 
     def get_record(self, subject_id: str) -> VaultRow | None:
@@ -184,7 +187,9 @@ class SqlCellStore(CellStore):
         return [VaultRow(**r._mapping) for r in rows]
 
     def insert_index(self, rows: Sequence[IndexRow]) -> None:
-        if rows:
+        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
+            bulk_insert(self.conn, blind_index, row_tuples(blind_index, rows))
+        elif rows:
             self.conn.execute(blind_index.insert(), [dict(vars(r)) for r in rows])
 
     def delete_index(self, subject_id: str) -> None:
@@ -197,7 +202,9 @@ class SqlCellStore(CellStore):
         return sorted(r[0] for r in rows)
 
     def insert_tokens(self, rows: Sequence[TokenRow]) -> None:
-        if rows:
+        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
+            bulk_insert(self.conn, tokens, row_tuples(tokens, rows))
+        elif rows:
             self.conn.execute(tokens.insert(), [dict(vars(r)) for r in rows])
 
     def get_tokens(self, token: str) -> list[TokenRow]:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
+from domicile.cells.bulk import bulk_insert
 from domicile.cells.runtime import CellSession
 from domicile.cells.schema import blind_index, localize_jobs, localized_index, localized_items, vault_records
 from domicile.cells.schema import tokens as tokens_table
@@ -130,32 +131,6 @@ class LocalizedItemStore(ABC):
         """Insert or overwrite a job row."""
 
 
-def _bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Multi-row INSERTs at driver level (values in the table's column order).
-
-    Localize writes millions of fingerprint rows; SQLAlchemy's per-parameter processing
-    cost more than the database's own work, so plain values (str, int, bytes) go straight
-    to the driver: ``COPY`` on PostgreSQL, a few thousand rows per statement elsewhere.
-    """
-    if not rows:
-        return
-    q = conn.dialect.identifier_preparer.quote
-    cols = ", ".join(q(c.name) for c in table.columns)
-    if conn.dialect.name == "postgresql":  # COPY: PostgreSQL's bulk path, in the same transaction
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cur.copy(f"COPY {q(table.name)} ({cols}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
-        return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = "(" + ", ".join(mark for _ in table.columns) + ")"
-    step = max(1, 30_000 // len(table.columns))
-    for i in range(0, len(rows), step):
-        part = rows[i : i + step]
-        sql = f"INSERT INTO {q(table.name)} ({cols}) VALUES {', '.join(one for _ in part)}"
-        conn.exec_driver_sql(sql, tuple(v for row in part for v in row))
-
-
 def _chunks(seq: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for i in range(0, len(seq), _CHUNK):
         yield seq[i : i + _CHUNK]
@@ -182,7 +157,7 @@ class SqlLocalizedItemStore(LocalizedItemStore):
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
     def insert_items(self, rows: Sequence[ItemRow]) -> None:
-        _bulk_insert(self.conn, localized_items, [tuple(vars(r).values()) for r in rows])
+        bulk_insert(self.conn, localized_items, [tuple(vars(r).values()) for r in rows])
 
     def replace_item(self, row: ItemRow) -> None:
         values = dict(vars(row))
@@ -199,7 +174,7 @@ class SqlLocalizedItemStore(LocalizedItemStore):
         return out
 
     def insert_fingerprints(self, rows: Sequence[FingerprintRow]) -> None:
-        _bulk_insert(self.conn, localized_index, [(r.digest, r.item_id, r.key_version) for r in rows])
+        bulk_insert(self.conn, localized_index, [(r.digest, r.item_id, r.key_version) for r in rows])
 
     def delete_fingerprints(self, item_ids: Sequence[str]) -> None:
         for part in _chunks(list(item_ids)):
@@ -252,8 +227,8 @@ class SqlLocalizedItemStore(LocalizedItemStore):
         return out
 
     def insert_directory(self, tokens: Sequence[TokenRow], index: Sequence[IndexRow]) -> None:
-        _bulk_insert(self.conn, tokens_table, [tuple(vars(t).values()) for t in tokens])
-        _bulk_insert(self.conn, blind_index, [(r.digest, r.subject_id, r.key_version) for r in index])
+        bulk_insert(self.conn, tokens_table, [tuple(vars(t).values()) for t in tokens])
+        bulk_insert(self.conn, blind_index, [(r.digest, r.subject_id, r.key_version) for r in index])
 
     def taken_tokens(self, candidates: Sequence[str]) -> set[str]:
         out: set[str] = set()
