@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from domicile.cells.bulk import BULK_MIN_ROWS
 from domicile.cells.migrate import upgrade
 from domicile.cells.runtime import make_engine
-from domicile.cells.schema import blind_index, tokens, vault_records
+from domicile.cells.schema import blind_index, localized_index, tokens, vault_records
 from domicile.cells.store import IndexRow, SqlCellStore, TokenRow, VaultRow
+from domicile.localize.items import FingerprintRow
 
 _chars = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")  # PG: no NUL
 _text = st.text(_chars, max_size=12)
@@ -94,3 +95,9 @@ def test_bulk_insert_failure_rolls_back_with_the_caller(engine: sa.Engine) -> No
         SqlCellStore(conn).insert_records(rows)  # s000 again
     with engine.connect() as conn:
         assert _dump(conn, vault_records) == [("s000", "RU", 1, b"k", b"c", 1, "t", "t", None)]
+
+
+def test_named_tuple_rows_follow_their_tables_column_order() -> None:
+    """IndexRow and FingerprintRow go to COPY as they are: their fields are their tables' columns."""
+    assert IndexRow._fields == tuple(c.name for c in blind_index.columns)
+    assert FingerprintRow._fields == tuple(c.name for c in localized_index.columns)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -33,9 +34,12 @@ class VaultRow:
     erased_at: str | None = None
 
 
-@dataclass(frozen=True)
-class IndexRow:
-    """One keyed blind-index entry."""
+class IndexRow(NamedTuple):
+    """One keyed blind-index entry.
+
+    A named tuple, not a dataclass: localize makes millions of them, sends them between
+    processes and hands them to ``COPY`` as they are (fields in ``blind_index``'s column order).
+    """
 
     digest: bytes
     subject_id: str
@@ -188,9 +192,9 @@ class SqlCellStore(CellStore):
 
     def insert_index(self, rows: Sequence[IndexRow]) -> None:
         if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
-            bulk_insert(self.conn, blind_index, row_tuples(blind_index, rows))
+            bulk_insert(self.conn, blind_index, rows)
         elif rows:
-            self.conn.execute(blind_index.insert(), [dict(vars(r)) for r in rows])
+            self.conn.execute(blind_index.insert(), [r._asdict() for r in rows])
 
     def delete_index(self, subject_id: str) -> None:
         self.conn.execute(blind_index.delete().where(blind_index.c.subject_id == subject_id))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -52,9 +52,12 @@ class ItemRow:
     updated_at: str
 
 
-@dataclass(frozen=True)
-class FingerprintRow:
-    """One keyed fingerprint of a moved value (``localize.fingerprints``)."""
+class FingerprintRow(NamedTuple):
+    """One keyed fingerprint of a moved value (``localize.fingerprints``).
+
+    A named tuple: millions per run, sent from the staging worker and handed to ``COPY`` as they
+    are (fields in ``localized_index``'s column order).
+    """
 
     digest: bytes
     item_id: str
@@ -174,7 +177,7 @@ class SqlLocalizedItemStore(LocalizedItemStore):
         return out
 
     def insert_fingerprints(self, rows: Sequence[FingerprintRow]) -> None:
-        bulk_insert(self.conn, localized_index, [(r.digest, r.item_id, r.key_version) for r in rows])
+        bulk_insert(self.conn, localized_index, rows)
 
     def delete_fingerprints(self, item_ids: Sequence[str]) -> None:
         for part in _chunks(list(item_ids)):
@@ -228,7 +231,7 @@ class SqlLocalizedItemStore(LocalizedItemStore):
 
     def insert_directory(self, tokens: Sequence[TokenRow], index: Sequence[IndexRow]) -> None:
         bulk_insert(self.conn, tokens_table, [tuple(vars(t).values()) for t in tokens])
-        bulk_insert(self.conn, blind_index, [(r.digest, r.subject_id, r.key_version) for r in index])
+        bulk_insert(self.conn, blind_index, index)
 
     def taken_tokens(self, candidates: Sequence[str]) -> set[str]:
         out: set[str] = set()
