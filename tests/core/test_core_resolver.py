@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domicile.core.errors import InputError
 from domicile.jurisdictions import default_registry
@@ -82,3 +84,27 @@ def test_signals_reject_malformed_input(raw: object) -> None:
     """Malformed signals give one typed error."""
     with pytest.raises(InputError):
         Signals.from_mapping(raw)
+
+
+_countries = st.sampled_from(["RU", "KZ", "DE", "US", "UA", "BY", "FR"])
+_phones = st.sampled_from(
+    ["+79161234567", "+74951234567", "+77012345678", "+4915112345678", "+12025550123", "x"]
+)
+_signals = st.builds(
+    Signals,
+    citizenship=st.lists(_countries, max_size=2).map(tuple),
+    residence=st.none() | _countries,
+    phones=st.lists(_phones, max_size=2).map(tuple),
+    ip_country=st.none() | _countries,
+)
+
+
+@given(st.lists(_signals, min_size=1, max_size=30))
+def test_cached_decisions_equal_fresh_ones(batch: list[Signals]) -> None:
+    """PD-LOC-3: a resolver that remembers decisions gives each subject what a fresh resolver gives.
+
+    The shared resolver has seen the earlier subjects of the batch; a fresh one has seen none.
+    """
+    shared = ResidencyResolver(default_registry())
+    for s in batch:
+        assert shared.resolve(s) == ResidencyResolver(default_registry()).resolve(s)

@@ -63,7 +63,7 @@ def test_preparer_equals_the_in_process_path(tmp_path: Path) -> None:
         plans = [
             build_plan(engine.dialect, dm, t, infos) for t in dm.localizable() if t.subject and t.subject.key
         ]
-        tables = {p.name: PrepTable(p.table, p.replaced, p.subject_key or "") for p in plans}
+        tables = {p.name: PrepTable(p.table, p.replaced, p.subject_key or "", tuple(p.src.pk)) for p in plans}
         preparer = pickle.loads(  # what the worker gets (spawn pickles it)
             pickle.dumps(
                 Preparer(ctx.ns, home, Fingerprinter(fp_key, ctx.kv), ctx.cipher.blind_index(ctx.kv), tables)
@@ -74,7 +74,7 @@ def test_preparer_equals_the_in_process_path(tmp_path: Path) -> None:
         for plan in plans:
             with engine.connect() as conn:
                 raws = plan.src.read_batch(conn, None, 10_000)
-            preps = preparer.batch(plan.name, [(r, plan.src.key_of(r)) for r in raws])
+            preps = preparer.batch(plan.name, raws)
             assert len(preps) == len(raws)
             for raw, got in zip(raws, preps, strict=True):
                 r = Row(raw, plan.src.key_of(raw), plan, ctx)

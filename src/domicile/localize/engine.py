@@ -275,8 +275,7 @@ class _Run:
                 if rows and plan.lookup is not None and plan.link is not None:
                     owner_keys = plan.lookup.resolve(conn, [r[plan.link] for r in rows])
             if rows:
-                sent = [(r, plan.src.key_of(r)) for r in rows]
-                waiting.append((rows, owner_keys, pool.submit(plan.name, sent) if pool else None))
+                waiting.append((rows, owner_keys, pool.submit(plan.name, rows) if pool else None))
                 after = plan.src.key_of(rows[-1])
             while waiting and (len(waiting) > ahead or not rows):
                 raws, owners, future = waiting.popleft()

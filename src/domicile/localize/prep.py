@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 FP_CACHE = 200_000
-SourceRow = tuple[dict[str, Any], tuple[Any, ...]]  # a raw source row and its primary key
 AUTO_MIN_ROWS = 20_000  # below this a worker's start-up (about a second) costs more than it saves
 
 
@@ -129,6 +128,7 @@ class PrepTable:
     table: TableMap
     replaced: tuple[ColumnMap, ...]
     subject_key: str
+    pk: tuple[str, ...]  # the primary-key columns (the worker computes each row's key)
 
 
 class Preparer:
@@ -150,7 +150,11 @@ class Preparer:
         cls, ctx: RunContext, plans: Sequence[TablePlan], home: HomeTest, fingerprints: Fingerprinter
     ) -> Preparer:
         """The preparer of a run's subject tables (after its job was opened: the namespace is set)."""
-        tables = {p.name: PrepTable(p.table, p.replaced, p.subject_key) for p in plans if p.subject_key}
+        tables = {
+            p.name: PrepTable(p.table, p.replaced, p.subject_key, tuple(p.src.pk))
+            for p in plans
+            if p.subject_key
+        }
         return cls(
             ctx.ns,
             home,
@@ -159,10 +163,11 @@ class Preparer:
             tables,
         )
 
-    def batch(self, table: str, rows: Sequence[SourceRow]) -> list[RowPrep | None]:
-        """One entry per ``(raw row, primary key)``: a :class:`RowPrep` when homed here, else None."""
+    def batch(self, table: str, rows: Sequence[dict[str, Any]]) -> list[RowPrep | None]:
+        """One entry per raw source row: a :class:`RowPrep` when homed here, else None."""
         t = self.tables[table]
-        return [self._row(t, raw, key) for raw, key in rows]
+        pk = t.pk
+        return [self._row(t, raw, tuple(raw[c] for c in pk)) for raw in rows]
 
     def _row(self, t: PrepTable, raw: dict[str, Any], key: tuple[Any, ...]) -> RowPrep | None:
         signals = self.home.resolve(t.table, t.replaced, raw)
@@ -208,7 +213,7 @@ def _init_worker(preparer: Preparer, parent: int) -> None:
     threading.Thread(target=watch, name="localize-prep-watch", daemon=True).start()
 
 
-def _prepare(table: str, rows: list[SourceRow]) -> list[RowPrep | None]:
+def _prepare(table: str, rows: list[dict[str, Any]]) -> list[RowPrep | None]:
     return _WORKER["preparer"].batch(table, rows)
 
 
@@ -224,9 +229,7 @@ class PrepPool:
             workers, mp_context=ctx, initializer=_init_worker, initargs=(preparer, os.getpid())
         )
 
-    def submit(
-        self, table: str, rows: list[tuple[dict[str, Any], tuple[Any, ...]]]
-    ) -> Future[list[RowPrep | None]]:
+    def submit(self, table: str, rows: list[dict[str, Any]]) -> Future[list[RowPrep | None]]:
         return self.executor.submit(_prepare, table, rows)
 
     @staticmethod

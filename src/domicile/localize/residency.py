@@ -69,21 +69,29 @@ class HomeTest:
         raw_phones += [text_of(raw[c.name]) for c in replaced if self.is_phone_field(c.field)]
         res = t.residency
         countries = [raw[c] if c else None for c in (res.citizenship, res.residence, res.ip_country)]
-        if not any(self._may_be_home_phone(p) for p in raw_phones if p) and not any(
-            isinstance(c, str) and c.strip().upper() in self.countries for c in countries
-        ):
+        if not self._may_name_home(raw_phones, countries):
             return None  # no signal can name the jurisdiction: the resolver cannot home it here
         phones = [phone_text(p) for p in raw_phones if p]
         signals = _signals([p for p in phones if p], *countries)
         return signals if self.resolver.resolve(signals).jurisdiction == self.jurisdiction else None
+
+    def _may_name_home(self, phones: list[str | None], countries: list[Any]) -> bool:
+        """Whether any country column or phone could name the jurisdiction (cheap checks only)."""
+        home = self.countries
+        for c in countries:
+            if isinstance(c, str) and (c in home or c.strip().upper() in home):
+                return True
+        return any(self._may_be_home_phone(p) for p in phones if p)
 
     def _may_be_home_phone(self, text: str) -> bool:
         """False only for an international number whose calling code is not the jurisdiction's."""
         t = text.lstrip()
         if not t.startswith("+"):
             return True  # national format: parsed with the RU numbering plan
-        digits = "".join(ch for ch in t[1:5] if ch.isdigit())
-        return digits.startswith(self.codes)
+        head = t[1:5]
+        if not head.isdigit():  # "+7 (916) ...": the code's digits among the first four characters
+            head = "".join(filter(str.isdigit, head))
+        return head.startswith(self.codes)
 
     def validated(self, plan: TablePlan, r: Row) -> dict[str, str]:
         """The row's values of vault fields that pass validation (others stay in the item only)."""

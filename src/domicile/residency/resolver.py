@@ -27,6 +27,8 @@ from domicile.jurisdictions.base import Jurisdiction, SignalKind, Strength
 from domicile.jurisdictions.registry import PackRegistry
 from domicile.vault.phones import phone_info
 
+DECISION_CACHE = 4096  # distinct signal shapes remembered by a resolver
+
 
 @dataclass(frozen=True)
 class Signals:
@@ -152,6 +154,9 @@ class ResidencyResolver:
 
     def __init__(self, packs: PackRegistry) -> None:
         self._packs = packs
+        # the decision depends only on the (kind, country, note) of each signal and on the packs,
+        # which never change: localize resolves millions of rows with a few hundred distinct ones
+        self._decided: dict[tuple[tuple[SignalKind, str | None, str], ...], ResidencyDecision] = {}
 
     def _pack_for(self, country: str | None) -> type[Jurisdiction] | None:
         if country is None:
@@ -161,7 +166,7 @@ class ResidencyResolver:
                 return pack
         return None
 
-    def _evidence(self, signals: Signals) -> list[Evidence]:
+    def _found(self, signals: Signals) -> tuple[tuple[SignalKind, str | None, str], ...]:
         found: list[tuple[SignalKind, str | None, str]] = [
             (SignalKind.CITIZENSHIP, c, "declared") for c in signals.citizenship
         ]
@@ -172,6 +177,9 @@ class ResidencyResolver:
             found.append((SignalKind.PHONE, country, "libphonenumber" if country else "unparseable"))
         if signals.ip_country:
             found.append((SignalKind.IP, signals.ip_country, "caller-supplied"))
+        return tuple(found)
+
+    def _evidence(self, found: Sequence[tuple[SignalKind, str | None, str]]) -> list[Evidence]:
         out: list[Evidence] = []
         for kind, country, note in found:
             pack = self._pack_for(country)
@@ -181,7 +189,16 @@ class ResidencyResolver:
 
     def resolve(self, signals: Signals) -> ResidencyDecision:
         """Decide the home jurisdiction of a subject from *signals*."""
-        evidence = tuple(self._evidence(signals))
+        found = self._found(signals)
+        decision = self._decided.get(found)
+        if decision is None:
+            decision = self._decide(tuple(self._evidence(found)))
+            if len(self._decided) >= DECISION_CACHE:
+                self._decided.clear()
+            self._decided[found] = decision
+        return decision
+
+    def _decide(self, evidence: tuple[Evidence, ...]) -> ResidencyDecision:
         for pack in self._packs.country_packs():  # strictest first
             strong = [e for e in evidence if e.pack == pack.CODE and e.strength == Strength.STRONG]
             if strong:

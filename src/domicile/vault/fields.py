@@ -151,6 +151,7 @@ class FieldSchema:
             if spec.name in self._fields:
                 raise InputError(f"duplicate field {spec.name!r}")
             self._fields[spec.name] = spec
+        self._searchable = tuple(f for f in self._fields.values() if f.searchable)
 
     def __contains__(self, name: object) -> bool:
         return name in self._fields
@@ -170,7 +171,7 @@ class FieldSchema:
             ) from None
 
     def searchable(self) -> list[FieldSpec]:
-        return [f for f in self._fields.values() if f.searchable]
+        return list(self._searchable)
 
     def validate(self, values: object) -> dict[str, str]:
         """Check a mapping of field -> value; return the values to store."""
