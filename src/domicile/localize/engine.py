@@ -67,7 +67,8 @@ __all__ = ["JOB_ID", "JobTotals", "LocalizeReport", "ProgressFn", "default_job_i
 
 JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 RUNNING, FINISHED = "running", "finished"
-STATS_MIN_ROWS = 5_000  # the cell's planner statistics are refreshed after this many items, then at doubling
+STATS_MIN_ROWS = 5_000  # the cell's planner statistics are refreshed after this many items, ...
+STATS_GROWTH = 4  # ... then each time the run's items grow this many times (and at the end)
 
 ProgressFn = Callable[[str, int, int | None], None]
 """Called after each batch with (table, rows read so far in this run, rows in the table or None)."""
@@ -408,7 +409,7 @@ class _Run:
             self.dirty = True
             self._save(RUNNING, None)
             ctx.faults.passing("after_checkpoint")
-            if self.written >= max(STATS_MIN_ROWS, 2 * self.analyzed_at):
+            if self.written >= max(STATS_MIN_ROWS, STATS_GROWTH * self.analyzed_at):
                 self._refresh_statistics()
 
     def _refresh_statistics(self) -> None:
