@@ -17,6 +17,8 @@ from pathlib import Path
 
 import localize_kit as kit
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domicile.core.errors import InputError, StoreError
 from domicile.localize import prep as prep_mod
@@ -189,3 +191,37 @@ def test_prep_pool_error_names_no_value() -> None:
     with pytest.raises(StoreError) as err:
         PrepPool.result(fut)
     assert "+7916" not in str(err.value)
+
+
+_digest = st.binary(min_size=16, max_size=16)
+
+
+@given(
+    fp_digests=st.lists(_digest, max_size=10),
+    ix_digests=st.lists(_digest, max_size=6),
+    odd=st.sampled_from(["none", "fp_owner", "fp_length", "ix_version", "empty_digest"]),
+)
+def test_row_prep_pickles_back_equal(fp_digests: list[bytes], ix_digests: list[bytes], odd: str) -> None:
+    """PD-LOC-1: what the worker sends arrives unchanged, packed or (an unusual shape) as it is."""
+    from domicile.cells.store import IndexRow
+    from domicile.localize.items import FingerprintRow
+    from domicile.localize.prep import RowPrep
+    from domicile.residency.resolver import Signals
+
+    fps = [FingerprintRow(d, "it_1", 2) for d in fp_digests]
+    ix = [IndexRow(d, "sub_1", 2) for d in ix_digests]
+    if odd == "fp_owner" and fps:
+        fps[-1] = FingerprintRow(fps[-1].digest, "it_other", 2)
+    elif odd == "fp_length" and fps:
+        fps[0] = FingerprintRow(b"\x01" * 20, "it_1", 2)
+    elif odd == "ix_version" and ix:
+        ix[-1] = IndexRow(ix[-1].digest, "sub_1", 3)
+    elif odd == "empty_digest":
+        fps.append(FingerprintRow(b"", "it_1", 2))
+    prep = RowPrep(
+        "[1]", "it_1", "sub_1", Signals(residence="RU"), {"email": "a@b.ru"}, b"{}", fps, ix, {"phone": "+7"}
+    )
+    back = pickle.loads(pickle.dumps(prep))
+    assert back == prep
+    assert all(type(f) is FingerprintRow for f in back.fingerprints)
+    assert all(type(i) is IndexRow for i in back.index)

@@ -106,9 +106,13 @@ class Fingerprinter:
         return tuple(fingerprint(self.key, k, n) for k, n in forms)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowPrep:
-    """What the worker computed for one subject-table row homed in the jurisdiction."""
+    """What the worker computed for one subject-table row homed in the jurisdiction (read-only).
+
+    Pickled compactly (:meth:`__reduce__`): a batch sends thousands of these back to the engine,
+    and a dozen fingerprint and index tuples per row cost more to pickle one by one than to compute.
+    """
 
     ckey: str
     item_id: str
@@ -116,9 +120,44 @@ class RowPrep:
     signals: Signals
     values: dict[str, str]  # the vault fields that pass validation
     payload: bytes
-    fingerprints: list[FingerprintRow]
-    index: list[IndexRow]
+    fingerprints: list[FingerprintRow]  # all of this item, one key version
+    index: list[IndexRow]  # all of this subject, one key version
     phone_tokens: dict[str, str]  # field -> a first candidate for its format-preserving token
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        fps, ix = _packed(self.fingerprints, self.item_id), _packed(self.index, self.subject_id)
+        head = (self.ckey, self.item_id, self.subject_id, self.signals, self.values, self.payload)
+        return _unpack_prep, (*head, fps or self.fingerprints, ix or self.index, self.phone_tokens)
+
+
+def _packed(rows: Sequence[FingerprintRow] | Sequence[IndexRow], owner: str) -> tuple[bytes, int, int] | None:
+    """``(joined digests, digest length, key version)``: every row *owner*'s, same length and version."""
+    if not rows:
+        return None
+    size, kv = len(rows[0][0]), rows[0][2]
+    if size == 0 or any(len(d) != size or o != owner or v != kv for d, o, v in rows):
+        return None  # not the shape the worker makes: pickled as they are
+    return b"".join(r[0] for r in rows), size, kv
+
+
+def _unpack_prep(
+    ckey: str,
+    item_id: str,
+    subject_id: str,
+    signals: Signals,
+    values: dict[str, str],
+    payload: bytes,
+    fps: tuple[bytes, int, int] | list[FingerprintRow],
+    ix: tuple[bytes, int, int] | list[IndexRow],
+    phone_tokens: dict[str, str],
+) -> RowPrep:
+    if isinstance(fps, tuple):
+        blob, size, kv = fps
+        fps = [FingerprintRow(blob[i : i + size], item_id, kv) for i in range(0, len(blob), size)]
+    if isinstance(ix, tuple):
+        blob, size, kv = ix
+        ix = [IndexRow(blob[i : i + size], subject_id, kv) for i in range(0, len(blob), size)]
+    return RowPrep(ckey, item_id, subject_id, signals, values, payload, fps, ix, phone_tokens)
 
 
 @dataclass(frozen=True)
