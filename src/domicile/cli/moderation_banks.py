@@ -136,7 +136,7 @@ def import_file(
     emit(
         {"bank": name, "added": len(added), "entries": total},
         json_out,
-        f"imported {len(added)} entries into {name} ({total} in all)",
+        f"imported {len(added)} new entries into {name} ({total} in all; ones it held are skipped)",
     )
 
 

@@ -165,7 +165,8 @@ def test_tx_dataset_round_trip(rows: list[tuple[str, str]]) -> None:
     target = _store()
     target.create_bank("dst", "md5")
     import_bank(target, "dst", text, "tx-dataset-csv")
-    assert [(e.value, e.label) for e in target.entries("dst")] == [(h, lbl or None) for h, lbl in rows]
+    expected = list(dict.fromkeys((h, lbl or None) for h, lbl in rows))  # repeats are stored once
+    assert [(e.value, e.label) for e in target.entries("dst")] == expected
 
 
 @given(values=st.lists(hex64, max_size=15))
@@ -179,7 +180,7 @@ def test_tx_signals_round_trip(values: list[str]) -> None:
     target = _store()
     target.create_bank("dst", "sha256")
     import_bank(target, "dst", text, BankFormat.TX_SIGNALS)
-    assert [e.value for e in target.entries("dst")] == values
+    assert [e.value for e in target.entries("dst")] == list(dict.fromkeys(values))
 
 
 def test_tx_signals_mixed_types_and_bare_lines(store: HashBankStore) -> None:
@@ -192,7 +193,7 @@ def test_tx_signals_mixed_types_and_bare_lines(store: HashBankStore) -> None:
     assert info.value.line == 4
     assert store.count("p") == 0
     import_bank(store, "p", text, "tx-signals", skip_other_types=True)
-    assert [e.value for e in store.entries("p")] == [pdq, pdq]
+    assert [e.value for e in store.entries("p")] == [pdq]  # the upper-case repeat normalizes to it
 
 
 @pytest.mark.parametrize(
@@ -323,7 +324,34 @@ def test_sql_round_trip_keeps_every_field(
         store.create_bank(name, "pdq")
         added = store.add_entries(name, [NewEntry(h, c or None, lbl or None) for h, lbl, c in rows])
         assert tuple(store.entries(name)) == added
-        assert [(e.value, e.label, e.content_id) for e in added] == [
-            (h, lbl or None, c or None) for h, lbl, c in rows
+        expected = list(dict.fromkeys((h, lbl or None, c or None) for h, lbl, c in rows))
+        assert [(e.value, e.label, e.content_id) for e in added] == expected
+        assert len({e.entry_id for e in added}) == len(expected) == store.count(name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reimport_adds_nothing_and_repeats_are_stored_once(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> None:
+    """SN-1 / MIN-7: importing the same hash file twice leaves one entry per (hash, content id, label).
+
+    A repeat inside one file is stored once; the same hash with another label is another entry;
+    ``add`` of an entry the bank holds returns the stored entry.
+    """
+    url = None if backend == "memory" else backend_url(request, backend, str(tmp_path_factory.mktemp("ri")))
+    h1, h2 = "f" * 64, "0f" * 32
+    text = f"hash,label,content_id\n{h1},C-CSAM,k-1\n{h2},,\n{h1},C-CSAM,k-1\n{h1},other,k-1\n"
+    with store_on(backend, url) as store:
+        name = f"b-{uuid.uuid4().hex[:8]}"
+        store.create_bank(name, "pdq")
+        first = import_bank(store, name, text, "csv")
+        assert [(e.value, e.label, e.content_id) for e in first] == [
+            (h1, "C-CSAM", "k-1"),
+            (h2, None, None),
+            (h1, "other", "k-1"),
         ]
-        assert len({e.entry_id for e in added}) == len(rows) == store.count(name)
+        assert import_bank(store, name, text, "csv") == ()
+        assert tuple(store.entries(name)) == first and store.count(name) == 3
+        again = store.add(name, h1.upper(), content_id=" k-1 ", label="C-CSAM")  # normalized: the same entry
+        assert again == first[0]
+        assert store.count(name) == 3

@@ -46,6 +46,10 @@ def test_bank_lifecycle_and_image_match_with_evidence(
         capsys, "moderation", "bank", "import", "bridge", str(hashes), "--format", "csv", "--json", *d
     )
     assert code == 0 and json.loads(out) == {"bank": "bridge", "added": 1, "entries": 1}
+    code, out, _ = _run(  # the same file again: nothing new
+        capsys, "moderation", "bank", "import", "bridge", str(hashes), "--format", "csv", "--json", *d
+    )
+    assert code == 0 and json.loads(out) == {"bank": "bridge", "added": 0, "entries": 1}
     code, out, _ = _run(capsys, "moderation", "bank", "list", "--json", *d)
     assert [(s["bank"]["name"], s["entries"]) for s in json.loads(out)] == [("bridge", 1)]
     code, out, _ = _run(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import final
@@ -191,6 +191,11 @@ class HashBankStore(ABC):
     def add_entries(self, name: str, entries: Iterable[NewEntry]) -> tuple[BankEntry, ...]:
         """Add entries; every one is validated before any is stored (all or nothing).
 
+        An entry the bank already holds (same hash, content id and label) is skipped, and so is a
+        repeat within *entries*: re-importing a file adds nothing. Returns the entries added.
+        Two imports racing each other can still both add an entry (no unique index: vPDQ values
+        are too long to index).
+
         Raises:
             BankNotFoundError: No such bank.
             InvalidHashError: A hash is malformed (names the entry position).
@@ -211,16 +216,31 @@ class HashBankStore(ABC):
                     _check_text(entry.label, "label", position),
                 )
             )
-        if not clean:
+        present = {_key(e) for e in self._find_entries(bank, sorted({e.value for e in clean}))}
+        fresh: list[NewEntry] = []
+        for e in clean:
+            if _key(e) not in present:
+                present.add(_key(e))
+                fresh.append(e)
+        if not fresh:
             return ()
-        return self._insert_entries(bank, clean, self._clock())
+        return self._insert_entries(bank, fresh, self._clock())
 
     @final
     def add(
         self, name: str, value: str, *, content_id: str | None = None, label: str | None = None
     ) -> BankEntry:
-        """Add one entry (see :meth:`add_entries`)."""
-        return self.add_entries(name, [NewEntry(value, content_id, label)])[0]
+        """Add one entry (see :meth:`add_entries`); the stored one when the bank already holds it."""
+        added = self.add_entries(name, [NewEntry(value, content_id, label)])
+        if added:
+            return added[0]
+        bank = self.get_bank(name)
+        wanted = (
+            self.registry.get(bank.signal_type).normalize(value),
+            _check_text(content_id, "content id", 0),
+            _check_text(label, "label", 0),
+        )
+        return next(e for e in self._find_entries(bank, [wanted[0]]) if _key(e) == wanted)
 
     @final
     def entries(self, name: str) -> Iterator[BankEntry]:
@@ -270,6 +290,11 @@ class HashBankStore(ABC):
     def _iter_entries(self, bank: HashBank) -> Iterator[BankEntry]:
         """Entries of one bank in insertion order."""
 
+    def _find_entries(self, bank: HashBank, values: Sequence[str]) -> list[BankEntry]:
+        """Entries of one bank whose hash is one of *values* (a store may answer this faster)."""
+        wanted = set(values)
+        return [e for e in self._iter_entries(bank) if e.value in wanted]
+
     @abstractmethod
     def _count(self, bank: HashBank) -> int:
         """Number of entries of one bank."""
@@ -281,6 +306,10 @@ class HashBankStore(ABC):
     @abstractmethod
     def _version(self) -> int:
         """A counter or stamp that changes on every write."""
+
+
+def _key(e: NewEntry | BankEntry) -> tuple[str, str | None, str | None]:
+    return e.value, e.content_id, e.label
 
 
 class InMemoryHashBankStore(HashBankStore):

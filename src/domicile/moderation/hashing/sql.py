@@ -14,7 +14,7 @@ inserted with one ``executemany`` (SQLAlchemy's insertmanyvalues, ids returned i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from domicile.moderation.queue.schema import mod_hash_banks as banks_t
 __all__ = ["SqlHashBankStore"]
 
 _PAGE = 20_000  # entries read per query while iterating a bank
+_FIND_CHUNK = 500  # hashes per look-up of entries already in a bank
 _DELETE_CHUNK = 500  # ids per DELETE ... IN (...)
 
 
@@ -163,6 +164,28 @@ class SqlHashBankStore(HashBankStore):
             if len(page) < _PAGE:
                 return
             after = int(page[-1].entry_id)
+
+    def _find_entries(self, bank: HashBank, values: Sequence[str]) -> list[BankEntry]:
+        cols = (entries_t.c.entry_id, entries_t.c.value, entries_t.c.content_id, entries_t.c.label)
+        out: list[BankEntry] = []
+        with self._tx("find entries") as conn:
+            for i in range(0, len(values), _FIND_CHUNK):
+                stmt = sa.select(*cols, entries_t.c.added_at).where(
+                    entries_t.c.bank == bank.name, entries_t.c.value.in_(values[i : i + _FIND_CHUNK])
+                )
+                for r in conn.execute(stmt):
+                    out.append(
+                        BankEntry(
+                            int(r.entry_id),
+                            bank.name,
+                            bank.signal_type,
+                            r.value,
+                            r.content_id,
+                            r.label,
+                            _parse_ts(r.added_at),
+                        )
+                    )
+        return out
 
     def _count(self, bank: HashBank) -> int:
         stmt = sa.select(sa.func.count()).select_from(entries_t).where(entries_t.c.bank == bank.name)
