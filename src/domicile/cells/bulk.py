@@ -14,16 +14,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["BULK_MIN_ROWS", "bulk_insert", "row_tuples"]
+__all__ = ["BULK_MIN_ROWS", "bulk_insert", "insert_rows", "row_tuples"]
 
 BULK_MIN_ROWS = 32  # below this a plain executemany is as fast and simpler to debug
 _MAX_PARAMS = 30_000  # per multi-row INSERT (SQLite allows 32,766 since 3.32)
 
 
 def row_tuples(table: sa.Table, rows: Sequence[object]) -> list[tuple[Any, ...]]:
-    """The attributes of dataclass *rows* in *table*'s column order."""
+    """The attributes of *rows* (dataclasses or named tuples) in *table*'s column order."""
     names = [c.name for c in table.columns]
     return [tuple(getattr(r, n) for n in names) for r in rows]
+
+
+def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[object]) -> None:
+    """Insert row objects named like *table*'s columns: :func:`bulk_insert` from BULK_MIN_ROWS on."""
+    if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
+        bulk_insert(conn, table, row_tuples(table, rows))
+    elif rows:
+        names = [c.name for c in table.columns]
+        conn.execute(table.insert(), [{n: getattr(r, n) for n in names} for r in rows])
 
 
 def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from domicile.cells.bulk import BULK_MIN_ROWS, bulk_insert, row_tuples
+from domicile.cells.bulk import insert_rows
 from domicile.cells.schema import blind_index, cell_meta, tokens, vault_records
 
 
@@ -138,10 +138,7 @@ class SqlCellStore(CellStore):
         self.conn = conn
 
     def insert_records(self, rows: Sequence[VaultRow]) -> None:
-        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
-            bulk_insert(self.conn, vault_records, row_tuples(vault_records, rows))
-        elif rows:
-            self.conn.execute(vault_records.insert(), [dict(vars(r)) for r in rows])
+        insert_rows(self.conn, vault_records, rows)
 
     def get_record(self, subject_id: str) -> VaultRow | None:
         row = self.conn.execute(
@@ -191,10 +188,7 @@ class SqlCellStore(CellStore):
         return [VaultRow(**r._mapping) for r in rows]
 
     def insert_index(self, rows: Sequence[IndexRow]) -> None:
-        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
-            bulk_insert(self.conn, blind_index, rows)
-        elif rows:
-            self.conn.execute(blind_index.insert(), [r._asdict() for r in rows])
+        insert_rows(self.conn, blind_index, rows)
 
     def delete_index(self, subject_id: str) -> None:
         self.conn.execute(blind_index.delete().where(blind_index.c.subject_id == subject_id))
@@ -206,10 +200,7 @@ class SqlCellStore(CellStore):
         return sorted(r[0] for r in rows)
 
     def insert_tokens(self, rows: Sequence[TokenRow]) -> None:
-        if len(rows) >= BULK_MIN_ROWS:  # localize's batches: COPY on PostgreSQL
-            bulk_insert(self.conn, tokens, row_tuples(tokens, rows))
-        elif rows:
-            self.conn.execute(tokens.insert(), [dict(vars(r)) for r in rows])
+        insert_rows(self.conn, tokens, rows)
 
     def get_tokens(self, token: str) -> list[TokenRow]:
         rows = self.conn.execute(sa.select(tokens).where(tokens.c.token == token))

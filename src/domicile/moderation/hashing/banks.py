@@ -202,20 +202,7 @@ class HashBankStore(ABC):
             BankFormatError: A content id or label is too long or has control characters.
         """
         bank = self.get_bank(name)
-        signal_type = self.registry.get(bank.signal_type)
-        clean: list[NewEntry] = []
-        for position, entry in enumerate(entries):
-            try:
-                value = signal_type.normalize(entry.value)
-            except InvalidHashError as exc:
-                raise InvalidHashError(f"entry #{position}: {exc.message}") from exc
-            clean.append(
-                NewEntry(
-                    value,
-                    _check_text(entry.content_id, "content id", position),
-                    _check_text(entry.label, "label", position),
-                )
-            )
+        clean = self._validated(bank, entries)
         present = {_key(e) for e in self._find_entries(bank, sorted({e.value for e in clean}))}
         fresh: list[NewEntry] = []
         for e in clean:
@@ -235,12 +222,26 @@ class HashBankStore(ABC):
         if added:
             return added[0]
         bank = self.get_bank(name)
-        wanted = (
-            self.registry.get(bank.signal_type).normalize(value),
-            _check_text(content_id, "content id", 0),
-            _check_text(label, "label", 0),
-        )
+        wanted = _key(self._validated(bank, [NewEntry(value, content_id, label)])[0])
         return next(e for e in self._find_entries(bank, [wanted[0]]) if _key(e) == wanted)
+
+    def _validated(self, bank: HashBank, entries: Iterable[NewEntry]) -> list[NewEntry]:
+        """Entries with normalized hashes and checked texts (errors name the entry's position)."""
+        signal_type = self.registry.get(bank.signal_type)
+        clean: list[NewEntry] = []
+        for position, entry in enumerate(entries):
+            try:
+                value = signal_type.normalize(entry.value)
+            except InvalidHashError as exc:
+                raise InvalidHashError(f"entry #{position}: {exc.message}") from exc
+            clean.append(
+                NewEntry(
+                    value,
+                    _check_text(entry.content_id, "content id", position),
+                    _check_text(entry.label, "label", position),
+                )
+            )
+        return clean
 
     @final
     def entries(self, name: str) -> Iterator[BankEntry]:

@@ -42,6 +42,12 @@ def _parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def _entry(bank: HashBank, row: Any, stamps: dict[str, datetime]) -> BankEntry:
+    """A stored entry from its row; *stamps* caches parsed times (an import shares one)."""
+    at = stamps.get(row.added_at) or stamps.setdefault(row.added_at, _parse_ts(row.added_at))
+    return BankEntry(int(row.entry_id), bank.name, bank.signal_type, row.value, row.content_id, row.label, at)
+
+
 def _bank(row: Any) -> HashBank:
     return HashBank(row.name, row.signal_type, bool(row.enabled), _parse_ts(row.created_at), row.description)
 
@@ -157,10 +163,7 @@ class SqlHashBankStore(HashBankStore):
                 page = conn.execute(stmt).all()
             stamps: dict[str, datetime] = {}
             for r in page:
-                at = stamps.get(r.added_at) or stamps.setdefault(r.added_at, _parse_ts(r.added_at))
-                yield BankEntry(
-                    int(r.entry_id), bank.name, bank.signal_type, r.value, r.content_id, r.label, at
-                )
+                yield _entry(bank, r, stamps)
             if len(page) < _PAGE:
                 return
             after = int(page[-1].entry_id)
@@ -173,18 +176,8 @@ class SqlHashBankStore(HashBankStore):
                 stmt = sa.select(*cols, entries_t.c.added_at).where(
                     entries_t.c.bank == bank.name, entries_t.c.value.in_(values[i : i + _FIND_CHUNK])
                 )
-                for r in conn.execute(stmt):
-                    out.append(
-                        BankEntry(
-                            int(r.entry_id),
-                            bank.name,
-                            bank.signal_type,
-                            r.value,
-                            r.content_id,
-                            r.label,
-                            _parse_ts(r.added_at),
-                        )
-                    )
+                stamps: dict[str, datetime] = {}
+                out.extend(_entry(bank, r, stamps) for r in conn.execute(stmt))
         return out
 
     def _count(self, bank: HashBank) -> int:
